@@ -1,0 +1,1 @@
+"""Turning evidence into documents: channels, assembly, rendering, bundles."""

@@ -1,0 +1,1 @@
+"""Holding evidence: keys, vault, database, custody, intake, phone numbers, rules."""

@@ -1,0 +1,55 @@
+"""The one error hierarchy: each class carries its exit code, and its message says what to do."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    VERIFY_FAILED = 1  # verification failed, or a findings gate failed
+    USAGE = 2
+    LOCKED = 3  # locked, or wrong passphrase
+    BAD_INPUT = 4  # a file we were given is malformed, truncated or hostile
+    DAMAGED = 5  # the locker itself is damaged
+    INTERRUPTED = 130
+
+
+class LockerError(Exception):
+    """Base class: `str(error)` is the one line shown to the user (no evidence text, no numbers)."""
+
+    exit_code: ExitCode = ExitCode.VERIFY_FAILED
+
+
+class VerificationFailed(LockerError):
+    exit_code = ExitCode.VERIFY_FAILED
+
+
+class UsageError(LockerError):
+    exit_code = ExitCode.USAGE
+
+
+class LockedError(LockerError):
+    """Wrong passphrase, no passphrase available, or the locker is not set up."""
+
+    exit_code = ExitCode.LOCKED
+
+
+class BadInputError(LockerError):
+    """An input file is malformed, truncated, hostile or of an unsupported kind."""
+
+    exit_code = ExitCode.BAD_INPUT
+
+
+class DamagedError(LockerError):
+    """Something inside the locker folder is missing or does not decrypt."""
+
+    exit_code = ExitCode.DAMAGED
+
+
+class TruncatedInputError(BadInputError):
+    """An export ends mid-record. What was complete before the break is kept (see importers)."""
+
+    def __init__(self, message: str, records_read: int = 0) -> None:
+        super().__init__(message)
+        self.records_read = records_read

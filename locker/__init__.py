@@ -1,0 +1,1 @@
+"""The `locker` command: click groups, the application context, errors to exit codes."""

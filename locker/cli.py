@@ -1,0 +1,80 @@
+"""The composition root: the `locker` group, its global options, and errors mapped to exit codes."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from evidence.errors import ExitCode, LockerError
+from locker.commands import complaints, events, findings, store
+from locker.context import AppContext, make_context
+
+EXIT_CODES_HELP = """\b
+Exit codes: 0 ok; 1 verification failed; 2 usage; 3 locked or wrong passphrase;
+4 bad input file; 5 locker damaged; 130 interrupted."""
+
+
+@click.group(epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--home", type=click.Path(path_type=Path, file_okay=False), help="The locker folder (default: $LOCKER_HOME, else your data folder).")
+@click.option("--passphrase-file", type=click.Path(path_type=Path, dir_okay=False), help="Read the passphrase from this file instead of $LOCKER_PASSPHRASE or a prompt.")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.version_option(package_name="evidence-locker", prog_name="locker")
+@click.pass_context
+def cli(ctx: click.Context, home: Path | None, passphrase_file: Path | None, debug: bool) -> None:
+    """An encrypted evidence locker for debt-collection harassment, and complaints from it.
+
+    \b
+    Quick start:
+      export LOCKER_HOME=~/case-2026
+      locker init
+      locker add ~/evidence/
+      locker findings
+      locker report --to 12321 -o 12321.pdf
+    """
+    app = make_context(home, passphrase_file, debug)
+    ctx.obj = app
+    ctx.call_on_close(app.close)
+
+
+for module in (store, events, findings, complaints):
+    for command in module.COMMANDS:
+        cli.add_command(command)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; `LockerError`s become one line on stderr and their exit code."""
+    os.umask(0o077)  # everything we create is private, whatever the caller's umask
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        cli.main(args, prog_name="locker", standalone_mode=False)
+    except LockerError as e:
+        if debug:
+            traceback.print_exc()
+        click.echo(f"locker: error: {e}", err=True)
+        sys.exit(int(e.exit_code))
+    except click.exceptions.Abort:
+        click.echo("locker: interrupted", err=True)
+        sys.exit(ExitCode.INTERRUPTED)
+    except KeyboardInterrupt:
+        click.echo("locker: interrupted", err=True)
+        sys.exit(ExitCode.INTERRUPTED)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(ExitCode.USAGE if e.exit_code == 2 else e.exit_code)
+    except click.exceptions.Exit as e:
+        sys.exit(e.exit_code)
+    sys.exit(0)
+    except OSError as e:
+        if debug:
+            traceback.print_exc()
+        click.echo(f"locker: error: {e.strerror or type(e).__name__}: check the disk and permissions, then retry", err=True)
+        sys.exit(ExitCode.VERIFY_FAILED)
+
+
+def app_of(ctx: click.Context) -> AppContext:
+    return ctx.find_object(AppContext)  # type: ignore[return-value]

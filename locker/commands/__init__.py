@@ -1,0 +1,1 @@
+"""Command modules; each exposes COMMANDS, the click commands it holds."""

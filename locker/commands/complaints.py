@@ -1,0 +1,3 @@
+"""complaints commands (filled in by later issues)."""
+
+COMMANDS: list = []

@@ -1,0 +1,3 @@
+"""events commands (filled in by later issues)."""
+
+COMMANDS: list = []

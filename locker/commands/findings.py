@@ -1,0 +1,3 @@
+"""findings commands (filled in by later issues)."""
+
+COMMANDS: list = []

@@ -1,0 +1,291 @@
+"""Commands that set up the locker and move originals in and out: init, add, ls, show, get, verify, gc, passwd, recover."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from evidence import intake, items, keys, verification
+from evidence.errors import ExitCode, UsageError
+from evidence.store import DEFAULT_TIMEZONE, init_store, open_store_with_identity
+from locker.context import AppContext
+from locker.output import emit_json, iso_local, status, table
+
+pass_app = click.make_pass_decorator(AppContext)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+
+
+@click.command()
+@click.option("--timezone", default=DEFAULT_TIMEZONE, show_default=True, help="Timezone for times that carry no offset.")
+@pass_app
+def init(app: AppContext, timezone: str) -> None:
+    """Create a new encrypted locker and show its recovery key once.
+
+    The passphrase comes from $LOCKER_PASSPHRASE, --passphrase-file, or is asked twice.
+
+    \b
+    Example:
+      LOCKER_HOME=~/case-2026 locker init
+    """
+    passphrase = app.new_passphrase(for_init=True)
+    status("Deriving the key (about a second)...")
+    store, recovery = init_store(app.home, passphrase, app.scrypt_log_n(), timezone, app.clock)
+    store.close()
+    status(f"Created a locker at {app.home}")
+    status("")
+    status("RECOVERY KEY (shown only now; write it down and keep it apart from this computer).")
+    status("It opens the locker if you forget the passphrase: `locker recover`.")
+    click.echo(recovery)
+
+
+def _added_json(r: intake.AddResult, app: AppContext) -> dict[str, Any]:
+    tz = app.store().timezone
+    return {
+        "id": r.id, "kind": r.kind, "name": r.name, "size": r.size, "sha256": r.sha256,
+        "captured_at": iso_local(r.captured_at, tz), "number": r.number, "duplicate": r.duplicate,
+        "events": r.events, "media_type": r.media_type, "warning": r.warning,
+    }
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@json_option
+@pass_app
+def add(app: AppContext, paths: tuple[Path, ...], as_json: bool) -> None:
+    """Seal files (or whole folders) into the locker and extract their events.
+
+    Recordings, screenshots, SMS and call-log exports are recognised by content. Every
+    original is hashed (SHA-256) and kept byte for byte; adding the same file again is
+    reported as a duplicate. A bad file is reported and the rest still go in.
+
+    \b
+    Example:
+      locker add sms-20261010.xml "通话录音@171 5555 0001(17155550001)_20261003071200.mp3" ~/Screenshots/
+    """
+    store = app.store()
+    files = list(intake.expand_paths(paths))
+    total = sum(p.stat().st_size for p in files if p.is_file())
+    show_bar = sys.stderr.isatty() and total > 64 << 20
+
+    def report(outcome: intake.AddResult | intake.AddFailure) -> None:
+        if isinstance(outcome, intake.AddFailure):
+            status(f"  failed  {outcome.name}: {outcome.message}")
+        elif not as_json:
+            what = "duplicate" if outcome.duplicate else f"{outcome.kind}, {outcome.events} events"
+            status(f"  added   #{outcome.id} {outcome.name} ({what})")
+            if outcome.warning:
+                status(f"          warning: {outcome.warning}")
+
+    if show_bar:
+        with click.progressbar(length=total, label="Sealing", file=sys.stderr) as bar:
+            batch = intake.add_paths(store, paths, bar.update, report, ocr=_ocr())
+    else:
+        batch = intake.add_paths(store, paths, None, report, ocr=_ocr())
+    _refresh_findings(app)
+    if as_json:
+        emit_json([_added_json(r, app) for r in batch.added])
+    else:
+        new = sum(1 for r in batch.added if not r.duplicate)
+        status(f"{new} added, {len(batch.added) - new} duplicate, {len(batch.failures)} failed")
+    codes = [f.exit_code for f in batch.failures] + [ExitCode.BAD_INPUT for r in batch.added if r.warning]
+    if codes:
+        raise click.exceptions.Exit(max(codes))
+
+
+def _ocr() -> Any:
+    from evidence import ocr
+
+    return ocr.image_text if ocr.available() else None
+
+
+def _refresh_findings(app: AppContext) -> None:
+    from evidence import findings
+
+    findings.refresh(app.store())
+
+
+@click.command(name="ls")
+@json_option
+@pass_app
+def ls(app: AppContext, as_json: bool) -> None:
+    """List the sealed originals: id, kind, captured time, number, name, size.
+
+    \b
+    Example:
+      locker ls --json
+    """
+    store = app.store()
+    rows = items.list_items(store)
+    if as_json:
+        emit_json([
+            {"id": r.item.id, "kind": r.item.kind, "name": r.item.name, "size": r.item.size, "sha256": r.item.sha256,
+             "captured_at": iso_local(r.item.captured_at, store.timezone), "number": r.item.number,
+             "duplicate": False, "events": r.events, "media_type": r.item.media_type}
+            for r in rows
+        ])
+        return
+    table(
+        [(r.item.id, r.item.kind, _short_time(iso_local(r.item.captured_at, store.timezone)), r.item.number or "",
+          r.item.name, _size(r.item.size)) for r in rows],
+        ["id", "kind", "captured", "number", "name", "size"],
+    )
+
+
+def _short_time(iso: str | None) -> str:
+    return "" if iso is None else iso[:16].replace("T", " ")
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return str(n)
+
+
+@click.command()
+@click.argument("item_id", type=int)
+@json_option
+@pass_app
+def show(app: AppContext, item_id: int, as_json: bool) -> None:
+    """Everything known about one item, and where each fact came from.
+
+    \b
+    Example:
+      locker show 3
+    """
+    store = app.store()
+    d = items.item_detail(store, item_id)
+    i = d.item
+    doc = {
+        "id": i.id, "name": i.name, "kind": i.kind, "media_type": i.media_type, "export_format": i.export_format,
+        "size": i.size, "sha256": i.sha256, "added_at": iso_local(i.added_at, store.timezone),
+        "captured_at": iso_local(i.captured_at, store.timezone), "captured_tz_assumed": i.captured_tz_assumed,
+        "number": i.number, "contact": i.contact, "duration": i.duration, "events": d.events,
+        "facts": [{"fact": f.fact, "value": f.value, "source": f.source, "detail": f.detail} for f in d.facts],
+    }
+    if as_json:
+        emit_json(doc)
+        return
+    for key in ("id", "name", "kind", "media_type", "export_format", "size", "sha256", "added_at", "captured_at",
+                "number", "contact", "duration", "events"):
+        if doc[key] is not None:
+            click.echo(f"{key:14} {doc[key]}")
+    if doc["captured_tz_assumed"]:
+        click.echo(f"{'':14} (the source gave no timezone; {store.timezone.key} was assumed)")
+    click.echo("facts, with their sources:")
+    table([(f["fact"], f["value"], f["source"], f["detail"] or "") for f in doc["facts"]], ["fact", "value", "source", "detail"])
+
+
+@click.command()
+@click.argument("item_id", type=int)
+@click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path, dir_okay=False), help="Where to write the original.")
+@pass_app
+def get(app: AppContext, item_id: int, out: Path) -> None:
+    """Write an original back out, byte for byte (its hash is checked first).
+
+    \b
+    Example:
+      locker get 3 -o copy.mp3
+    """
+    item = items.write_original(app.store(), item_id, out)
+    status(f"wrote item {item.id} to {out} (sha256 {item.sha256})")
+
+
+@click.command()
+@json_option
+@pass_app
+def verify(app: AppContext, as_json: bool) -> None:
+    """Decrypt and re-hash every original and re-derive the custody chain.
+
+    Exit 1, with one line per problem, if anything differs.
+
+    \b
+    Example:
+      locker verify
+    """
+    report = verification.verify_store(app.store())
+    if as_json:
+        emit_json({"ok": report.ok, "items_checked": report.items_checked,
+                   "problems": [{"item": p.item, "problem": p.problem} for p in report.problems],
+                   "orphans": report.orphans, "custody_head": report.head})
+    else:
+        for p in report.problems:
+            click.echo(f"item {p.item}: {p.problem}" if p.item is not None else p.problem)
+        for name in report.orphans:
+            click.echo(f"harmless: leftover object {name[:16]}… from an interrupted add (`locker gc` removes it)")
+        verdict = "OK" if report.ok else "FAILED"
+        click.echo(f"{verdict}: {report.items_checked} originals checked, {len(report.problems)} problems; custody head {report.head}")
+    if not report.ok:
+        raise click.exceptions.Exit(ExitCode.VERIFY_FAILED)
+
+
+@click.command()
+@pass_app
+def gc(app: AppContext) -> None:
+    """Remove leftovers of interrupted adds (objects no item points to).
+
+    \b
+    Example:
+      locker gc
+    """
+    removed = verification.collect_garbage(app.store())
+    status(f"removed {len(removed)} leftover objects")
+
+
+@click.command()
+@pass_app
+def passwd(app: AppContext) -> None:
+    """Change the passphrase. The evidence is not re-encrypted; only identity.age is rewritten.
+
+    The new passphrase comes from $LOCKER_NEW_PASSPHRASE or is asked twice.
+
+    \b
+    Example:
+      locker passwd
+    """
+    store = app.store()
+    new = app.new_passphrase(for_init=False)
+    _rewrap(app, store, new, "passwd")
+    status("passphrase changed")
+
+
+@click.command()
+@click.option("--key-file", type=click.Path(path_type=Path, dir_okay=False), help="Read the recovery key from this file (default: asked, or stdin).")
+@pass_app
+def recover(app: AppContext, key_file: Path | None) -> None:
+    """Open the locker with the recovery key and set a new passphrase.
+
+    \b
+    Example:
+      locker recover --key-file recovery.txt
+    """
+    if key_file is not None:
+        text = key_file.read_text(encoding="utf-8")
+    elif app.interactive:
+        text = click.prompt("Recovery key", hide_input=True, err=True)
+    else:
+        text = sys.stdin.readline()
+    identity = keys.parse_recovery_key(text)
+    store = open_store_with_identity(app.home, identity, app.clock)
+    try:
+        new = app.new_passphrase(for_init=False)
+        _rewrap(app, store, new, "recover")
+    finally:
+        store.close()
+    status("locker recovered: the new passphrase is set")
+
+
+def _rewrap(app: AppContext, store: Any, new: str, action: str) -> None:
+    from evidence import custody
+
+    log_n = app.scrypt_log_n()
+    keys.wrap_identity(store.home, store.keys.identity, new, log_n)
+    with store.transaction() as s:
+        custody.append(s, action, {"scrypt_log_n": log_n}, store.now())
+
+
+COMMANDS = [init, add, ls, show, get, verify, gc, passwd, recover]
