@@ -9,7 +9,7 @@ SHARED ?= ../shared
 $(BIN)/locker: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,ocr]'
 	@touch $@
 
 install: $(BIN)/locker  ## .venv with the `locker` command

@@ -49,13 +49,16 @@ def main() -> None:
         tiny = tmp / "tiny.wav"
         tiny.write_bytes(b"RIFF\x00\x00\x00\x00WAVE" + os.urandom(1024))
         subprocess.run(["age-keygen", "-o", str(tmp / "key.txt")], check=True, capture_output=True)
-        recipient = subprocess.run(["age-keygen", "-y", str(tmp / "key.txt")], check=True, capture_output=True,
-                                   text=True).stdout.strip()
+        recipient = subprocess.run(
+            ["age-keygen", "-y", str(tmp / "key.txt")], check=True, capture_output=True, text=True
+        ).stdout.strip()
         subprocess.run(["cat", str(big)], check=True, stdout=subprocess.DEVNULL)  # warm the page cache
 
         t_cp = best(a.repeat, lambda: timed(["cp", str(big), str(tmp / "copy")]))
         t_sha = best(a.repeat, lambda: timed(["sha256sum", str(big)], stdout=subprocess.DEVNULL))
-        t_age = best(a.repeat, lambda: timed(["age", "-r", recipient, "-o", str(tmp / "sealed.age"), str(big)]))
+        t_age = best(
+            a.repeat, lambda: timed(["age", "-r", recipient, "-o", str(tmp / "sealed.age"), str(big)])
+        )
         (tmp / "copy").unlink()
         (tmp / "sealed.age").unlink()
 
@@ -77,8 +80,15 @@ def main() -> None:
 
     mb = a.mib * (1 << 20) / 1e6
     print(f"file: {a.mib} MiB (best of {a.repeat})")
-    for label, t in [("cp", t_cp), ("sha256sum", t_sha), ("age -r", t_age), ("sha256sum + age", t_sha + t_age),
-                     ("locker add (total)", t_add_total), ("locker start-up", t_startup), ("locker add (net)", t_add)]:
+    for label, t in [
+        ("cp", t_cp),
+        ("sha256sum", t_sha),
+        ("age -r", t_age),
+        ("sha256sum + age", t_sha + t_age),
+        ("locker add (total)", t_add_total),
+        ("locker start-up", t_startup),
+        ("locker add (net)", t_add),
+    ]:
         print(f"  {label:20} {t:7.3f} s  {mb / t:8.0f} MB/s")
     print(f"ratio add / (sha256sum + age): {t_add / (t_sha + t_age):.2f}  (goal ≤ 1.00)")
     print(f"ratio add / cp:                {t_add / t_cp:.2f}  (goal ≤ 2.00)")

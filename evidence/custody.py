@@ -52,7 +52,12 @@ def append(session: Session, action: str, detail: dict[str, Any], now: datetime)
     # Stored at microsecond precision, hashed as stored: re-deriving must see the same instant.
     at = now.astimezone(UTC)
     entry = CustodyEntry(
-        seq=seq, at=at, action=action, detail=detail, prev_hash=prev, hash=entry_hash(prev, seq, at, action, detail)
+        seq=seq,
+        at=at,
+        action=action,
+        detail=detail,
+        prev_hash=prev,
+        hash=entry_hash(prev, seq, at, action, detail),
     )
     session.add(entry)
     session.flush()
@@ -75,9 +80,13 @@ def check_chain(entries: Iterable[CustodyEntry]) -> list[ChainProblem]:
             problems.append(ChainProblem(e.seq, f"custody entry {expected_seq} is missing"))
             expected_seq = e.seq
         if not hmac.compare_digest(e.prev_hash, prev):
-            problems.append(ChainProblem(e.seq, f"custody entry {e.seq} does not link to the entry before it"))
+            problems.append(
+                ChainProblem(e.seq, f"custody entry {e.seq} does not link to the entry before it")
+            )
         if not hmac.compare_digest(entry_hash(e.prev_hash, e.seq, e.at, e.action, e.detail), e.hash):
-            problems.append(ChainProblem(e.seq, f"custody entry {e.seq} was altered (its hash does not match)"))
+            problems.append(
+                ChainProblem(e.seq, f"custody entry {e.seq} was altered (its hash does not match)")
+            )
         prev = e.hash
         expected_seq += 1
     return problems

@@ -45,7 +45,9 @@ def make_engine(path: Path, key: bytes) -> Engine:
         try:
             cur.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except sqlcipher3.DatabaseError as e:
-            raise LockedError("the database does not open with this key: wrong passphrase or damaged locker") from e
+            raise LockedError(
+                "the database does not open with this key: wrong passphrase or damaged locker"
+            ) from e
         cur.execute("PRAGMA journal_mode = WAL")
         cur.execute("PRAGMA synchronous = FULL")
         cur.execute("PRAGMA foreign_keys = ON")

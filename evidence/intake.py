@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
@@ -104,7 +104,9 @@ def hash_and_seal(store: Store, path: Path, progress: Progress | None) -> Sealed
         return store.vault.seal(f, store.keys.recipient, progress)
 
 
-def extract_claims(path: Path, sniffed: Sniffed, store: Store) -> tuple[list[Claim], NameFacts | None, MediaFacts]:
+def extract_claims(
+    path: Path, sniffed: Sniffed, store: Store
+) -> tuple[list[Claim], NameFacts | None, MediaFacts]:
     """Every claim about when and with whom, each with its source; nothing overwritten."""
     claims: list[Claim] = []
     names = facts_from_filename(path.name, store.timezone)
@@ -120,7 +122,11 @@ def extract_claims(path: Path, sniffed: Sniffed, store: Store) -> tuple[list[Cla
     media = media_facts(path, sniffed.kind, store.timezone)
     if media.captured_at is not None:
         detail = "offset assumed" if media.tz_assumed else None
-        claims.append(Claim("captured_at", media.captured_at.isoformat(), media.captured_at_source or "container", detail))
+        claims.append(
+            Claim(
+                "captured_at", media.captured_at.isoformat(), media.captured_at_source or "container", detail
+            )
+        )
     if media.duration is not None:
         claims.append(Claim("duration", f"{media.duration:.3f}", "container"))
     if media.width and media.height:
@@ -130,7 +136,9 @@ def extract_claims(path: Path, sniffed: Sniffed, store: Store) -> tuple[list[Cla
     return claims, names, media
 
 
-def choose_capture_time(names: NameFacts | None, media: MediaFacts, claims: Sequence[Claim]) -> tuple[datetime, bool]:
+def choose_capture_time(
+    names: NameFacts | None, media: MediaFacts, claims: Sequence[Claim]
+) -> tuple[datetime, bool]:
     """Prefer a time that carries its own offset, then the phone's file name, then the rest."""
     if media.captured_at is not None and not media.tz_assumed:
         return media.captured_at, False
@@ -142,8 +150,15 @@ def choose_capture_time(names: NameFacts | None, media: MediaFacts, claims: Sequ
     return datetime.fromisoformat(file_time.value), False
 
 
-def media_event(item_sha: str, sniffed: Sniffed, at: datetime, tz_assumed: bool, names: NameFacts | None,
-                media: MediaFacts, text: str | None) -> ParsedEvent | None:
+def media_event(
+    item_sha: str,
+    sniffed: Sniffed,
+    at: datetime,
+    tz_assumed: bool,
+    names: NameFacts | None,
+    media: MediaFacts,
+    text: str | None,
+) -> ParsedEvent | None:
     """Recordings and screenshots are events too: who and when come from the name and container."""
     if sniffed.kind == "audio":
         kind = "recording"
@@ -164,7 +179,7 @@ def media_event(item_sha: str, sniffed: Sniffed, at: datetime, tz_assumed: bool,
     )
 
 
-def event_row(item_id: int, e: ParsedEvent, key: str) -> dict[str, Any]:
+def event_row(item_id: int, e: ParsedEvent, key: str, declared: bool = False) -> dict[str, Any]:
     number = parse_number(e.raw_number)
     return {
         "item_id": item_id,
@@ -180,13 +195,19 @@ def event_row(item_id: int, e: ParsedEvent, key: str) -> dict[str, Any]:
         "duration": e.duration,
         "status": e.status,
         "text": e.text,
-        "declared": False,
+        "declared": declared,
         "other_numbers": list(e.other_numbers) or None,
     }
 
 
-def record_events(session: Session, item_id: int, events: Iterable[ParsedEvent], keys: Callable[[ParsedEvent], str]) -> int:
-    """Insert events in batches; an event already stored (same dedupe key) is skipped. Returns the count added."""
+def record_events(
+    session: Session,
+    item_id: int,
+    events: Iterable[ParsedEvent],
+    keys: Callable[[ParsedEvent], str],
+    declared: bool = False,
+) -> int:
+    """Insert events in batches, skipping any already stored (same dedupe key); returns the count added."""
     before = session.scalar(select(func.count()).select_from(Event)) or 0
     stmt: Any
     if session.get_bind().dialect.name == "sqlite":
@@ -197,15 +218,21 @@ def record_events(session: Session, item_id: int, events: Iterable[ParsedEvent],
         stmt = postgresql.insert(Event).on_conflict_do_nothing(index_elements=["dedupe_key"])
     batch: list[dict[str, Any]] = []
     seen: set[str] = set()
-    for e in events:
-        row = event_row(item_id, e, keys(e))
-        if row["dedupe_key"] in seen:
-            continue
-        seen.add(row["dedupe_key"])
-        batch.append(row)
-        if len(batch) >= EVENT_BATCH:
+    try:
+        for e in events:
+            row = event_row(item_id, e, keys(e), declared)
+            if row["dedupe_key"] in seen:
+                continue
+            seen.add(row["dedupe_key"])
+            batch.append(row)
+            if len(batch) >= EVENT_BATCH:
+                session.execute(stmt, batch)
+                batch = []
+    except TruncatedInputError:
+        # What was complete before the break is kept (importers' policy): save the pending batch.
+        if batch:
             session.execute(stmt, batch)
-            batch = []
+        raise
     if batch:
         session.execute(stmt, batch)
     after = session.scalar(select(func.count()).select_from(Event)) or 0
@@ -219,7 +246,12 @@ def _export_key(e: ParsedEvent) -> str:
 # --- assembly -----------------------------------------------------------------------------
 
 
-def add_file(store: Store, path: Path, progress: Progress | None = None, ocr: Callable[[Path], str | None] | None = None) -> AddResult:
+def add_file(
+    store: Store,
+    path: Path,
+    progress: Progress | None = None,
+    ocr: Callable[[Path], str | None] | None = None,
+) -> AddResult:
     """Seal one original and record its facts and events. Raises LockerError subclasses."""
     try:
         sniffed = sniff_file(path)
@@ -236,14 +268,20 @@ def add_file(store: Store, path: Path, progress: Progress | None = None, ocr: Ca
         store.vault.discard(sealed)  # no-op once committed (renamed away)
 
 
-def _record(store: Store, path: Path, sniffed: Sniffed, sealed: SealedTemp,
-            ocr: Callable[[Path], str | None] | None) -> AddResult:
+def _record(
+    store: Store, path: Path, sniffed: Sniffed, sealed: SealedTemp, ocr: Callable[[Path], str | None] | None
+) -> AddResult:
     warning = None
     with store.transaction() as s:
         existing = s.scalar(select(Item).where(Item.sha256 == sealed.sha256))
         if existing is not None:
             count = s.scalar(select(func.count()).select_from(Event).where(Event.item_id == existing.id)) or 0
-            custody.append(s, "add-duplicate", {"item": existing.id, "sha256": sealed.sha256, "name": path.name}, store.now())
+            custody.append(
+                s,
+                "add-duplicate",
+                {"item": existing.id, "sha256": sealed.sha256, "name": path.name},
+                store.now(),
+            )
             return _result(existing, duplicate=True, events=count)
         claims, names, media = extract_claims(path, sniffed, store)
         at, tz_assumed = choose_capture_time(names, media, claims)
@@ -265,10 +303,15 @@ def _record(store: Store, path: Path, sniffed: Sniffed, sealed: SealedTemp,
         )
         s.add(item)
         s.flush()
-        s.add_all(ItemFact(item_id=item.id, fact=c.fact, value=c.value, source=c.source, detail=c.detail) for c in claims)
+        s.add_all(
+            ItemFact(item_id=item.id, fact=c.fact, value=c.value, source=c.source, detail=c.detail)
+            for c in claims
+        )
         if sniffed.export_format is not None:
             try:
-                added = record_events(s, item.id, parse_export(sniffed.export_format, path, store.timezone), _export_key)
+                added = record_events(
+                    s, item.id, parse_export(sniffed.export_format, path, store.timezone), _export_key
+                )
             except TruncatedInputError as e:
                 # Policy (importers docstring): keep what was complete before the break.
                 added = s.scalar(select(func.count()).select_from(Event).where(Event.item_id == item.id)) or 0
@@ -276,9 +319,24 @@ def _record(store: Store, path: Path, sniffed: Sniffed, sealed: SealedTemp,
         else:
             text = ocr(path) if (ocr is not None and sniffed.kind == "image") else None
             ev = media_event(sealed.sha256, sniffed, at, tz_assumed, names, media, text)
-            added = record_events(s, item.id, [ev], lambda e: hashlib.sha256(f"{e.kind}|{sealed.sha256}".encode()).hexdigest()) if ev else 0
+            added = (
+                record_events(
+                    s,
+                    item.id,
+                    [ev],
+                    lambda e: hashlib.sha256(f"{e.kind}|{sealed.sha256}".encode()).hexdigest(),
+                )
+                if ev
+                else 0
+            )
         store.vault.commit(sealed, item.object_name)
-        detail = {"item": item.id, "sha256": item.sha256, "size": item.size, "name": item.name, "kind": item.kind}
+        detail = {
+            "item": item.id,
+            "sha256": item.sha256,
+            "size": item.size,
+            "name": item.name,
+            "kind": item.kind,
+        }
         detail |= {"events": added, "events_digest": item_events_digest(s, item.id)}
         custody.append(s, "add", detail, store.now())
     return _result(item, duplicate=False, events=added, warning=warning)
@@ -300,9 +358,13 @@ def _result(item: Item, duplicate: bool, events: int, warning: str | None = None
     )
 
 
-def add_paths(store: Store, paths: Sequence[Path], progress: Progress | None = None,
-              on_result: Callable[[AddResult | AddFailure], None] | None = None,
-              ocr: Callable[[Path], str | None] | None = None) -> BatchResult:
+def add_paths(
+    store: Store,
+    paths: Sequence[Path],
+    progress: Progress | None = None,
+    on_result: Callable[[AddResult | AddFailure], None] | None = None,
+    ocr: Callable[[Path], str | None] | None = None,
+) -> BatchResult:
     """Add every file; a bad file is reported and the batch goes on (black's report)."""
     batch = BatchResult()
     with store.shared_lock():

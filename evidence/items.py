@@ -32,7 +32,7 @@ class ItemDetail:
 
 def list_items(store: Store) -> list[ItemSummary]:
     with store.transaction() as s:
-        counts = dict(s.execute(select(Event.item_id, func.count()).group_by(Event.item_id)).tuples().all())
+        counts = dict(s.execute(select(Event.item_id, func.count()).group_by(Event.item_id)).all())
         return [ItemSummary(i, counts.get(i.id, 0)) for i in s.scalars(select(Item).order_by(Item.id))]
 
 

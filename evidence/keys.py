@@ -77,7 +77,9 @@ def unwrap_identity(home: Path, passphrase: str) -> age.X25519Identity:
     except (age.AgeNoMatchError, age.AgeHMACError) as e:
         raise LockedError("wrong passphrase (or use `locker recover` with the recovery key)") from e
     except age.AgeError as e:
-        raise DamagedError(f"{IDENTITY_FILE} is damaged: restore it from a backup or use `locker recover`") from e
+        raise DamagedError(
+            f"{IDENTITY_FILE} is damaged: restore it from a backup or use `locker recover`"
+        ) from e
     return parse_recovery_key(plaintext.decode("ascii", "replace").strip())
 
 

@@ -72,7 +72,9 @@ class Store:
             with _flock(self.home / LOCK_FILE, fcntl.LOCK_EX | fcntl.LOCK_NB):
                 yield
         except BlockingIOError as e:
-            raise UsageError("another locker command is writing to this locker: try again when it ends") from e
+            raise UsageError(
+                "another locker command is writing to this locker: try again when it ends"
+            ) from e
 
 
 @contextlib.contextmanager

@@ -8,6 +8,7 @@ an object no row points to (an "orphan", which `verify` lists and `gc` removes).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import queue
@@ -94,10 +95,8 @@ class Vault:
         except BaseException:
             stop.set()
             while reader.is_alive():  # drain so the reader is never stuck on a full queue
-                try:
+                with contextlib.suppress(queue.Empty):
                     blocks.get(timeout=0.1)
-                except queue.Empty:
-                    pass
             discard_temp(temp)
             raise
         reader.join()

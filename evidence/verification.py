@@ -58,30 +58,46 @@ def verify_store(store: Store, progress: Callable[[int], None] | None = None) ->
         if e.action == "add" and isinstance(e.detail.get("item"), int):
             added[e.detail["item"]] = e.detail
     for item in items:
-        problems.extend(_check_item(store, item, added.get(item.id), events_by_item.get(item.id, []), progress))
+        problems.extend(
+            _check_item(store, item, added.get(item.id), events_by_item.get(item.id, []), progress)
+        )
     referenced = {i.object_name for i in items}
     orphans = sorted(n for n in store.vault.stored_names() if n not in referenced)
     orphans += [p.name for p in store.vault.temp_files()]
-    report = VerifyReport(not problems, len(items), problems, orphans, entries[-1].hash if entries else custody.GENESIS)
+    report = VerifyReport(
+        not problems, len(items), problems, orphans, entries[-1].hash if entries else custody.GENESIS
+    )
     with store.transaction() as s:
         entry = custody.append(
             s,
             "verify",
-            {"ok": report.ok, "items_checked": report.items_checked, "problems": len(problems), "orphans": len(orphans)},
+            {
+                "ok": report.ok,
+                "items_checked": report.items_checked,
+                "problems": len(problems),
+                "orphans": len(orphans),
+            },
             store.now(),
         )
         report.head = entry.hash
     return report
 
 
-def _check_item(store: Store, item: Item, added: dict[str, Any] | None, events: list[Event],
-                progress: Callable[[int], None] | None) -> list[Problem]:
+def _check_item(
+    store: Store,
+    item: Item,
+    added: dict[str, Any] | None,
+    events: list[Event],
+    progress: Callable[[int], None] | None,
+) -> list[Problem]:
     out: list[Problem] = []
     if added is None:
         out.append(Problem(item.id, "no custody entry records how this item was added"))
     else:
         if added.get("sha256") != item.sha256 or added.get("size") != item.size:
-            out.append(Problem(item.id, "the database row differs from the custody log (hash or size edited)"))
+            out.append(
+                Problem(item.id, "the database row differs from the custody log (hash or size edited)")
+            )
         if "events_digest" in added and added["events_digest"] != events_digest(events):
             out.append(Problem(item.id, "the item's events differ from what was recorded when it was added"))
     if not hmac.compare_digest(store.keys.object_name(item.sha256), item.object_name):

@@ -19,8 +19,16 @@ Exit codes: 0 ok; 1 verification failed; 2 usage; 3 locked or wrong passphrase;
 
 
 @click.group(epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--home", type=click.Path(path_type=Path, file_okay=False), help="The locker folder (default: $LOCKER_HOME, else your data folder).")
-@click.option("--passphrase-file", type=click.Path(path_type=Path, dir_okay=False), help="Read the passphrase from this file instead of $LOCKER_PASSPHRASE or a prompt.")
+@click.option(
+    "--home",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="The locker folder (default: $LOCKER_HOME, else your data folder).",
+)
+@click.option(
+    "--passphrase-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Read the passphrase from this file instead of $LOCKER_PASSPHRASE or a prompt.",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 @click.version_option(package_name="evidence-locker", prog_name="locker")
 @click.pass_context
@@ -51,7 +59,8 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
-        cli.main(args, prog_name="locker", standalone_mode=False)
+        # Without standalone mode click returns a command's Exit code instead of exiting.
+        code = cli.main(args, prog_name="locker", standalone_mode=False)
     except LockerError as e:
         if debug:
             traceback.print_exc()
@@ -68,12 +77,13 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(ExitCode.USAGE if e.exit_code == 2 else e.exit_code)
     except click.exceptions.Exit as e:
         sys.exit(e.exit_code)
-    sys.exit(0)
     except OSError as e:
         if debug:
             traceback.print_exc()
-        click.echo(f"locker: error: {e.strerror or type(e).__name__}: check the disk and permissions, then retry", err=True)
+        what = e.strerror or type(e).__name__
+        click.echo(f"locker: error: {what}: check the disk and permissions, then retry", err=True)
         sys.exit(ExitCode.VERIFY_FAILED)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 def app_of(ctx: click.Context) -> AppContext:

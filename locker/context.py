@@ -47,11 +47,13 @@ class AppContext:
         if self.passphrase_file is not None:
             return read_secret_file(self.passphrase_file)
         if not self.interactive:
-            raise LockedError(f"the locker is locked: set {ENV_PASSPHRASE}, use --passphrase-file, or run in a terminal")
+            raise LockedError(
+                f"the locker is locked: set {ENV_PASSPHRASE}, use --passphrase-file, or run in a terminal"
+            )
         return click.prompt("Passphrase", hide_input=True, err=True)
 
     def new_passphrase(self, for_init: bool) -> str:
-        """A new passphrase: for init the usual source; for passwd/recover LOCKER_NEW_PASSPHRASE or a prompt."""
+        """A new passphrase: for init the usual source; else LOCKER_NEW_PASSPHRASE or a prompt."""
         if for_init and (self.env.get(ENV_PASSPHRASE) is not None or self.passphrase_file is not None):
             secret = self.passphrase()
         elif not for_init and self.env.get(ENV_NEW_PASSPHRASE) is not None:
@@ -103,5 +105,9 @@ def default_home(env: Mapping[str, str]) -> Path:
 
 def make_context(home: Path | None, passphrase_file: Path | None, debug: bool) -> AppContext:
     env = dict(os.environ)
-    return AppContext(home=(home or default_home(env)).expanduser().absolute(), env=env,
-                      passphrase_file=passphrase_file, debug=debug)
+    return AppContext(
+        home=(home or default_home(env)).expanduser().absolute(),
+        env=env,
+        passphrase_file=passphrase_file,
+        debug=debug,
+    )

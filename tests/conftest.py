@@ -50,8 +50,9 @@ class CliResult:
     stderr: str
 
 
-def run_cli(home: Path, *args: str, passphrase: str | None = PASSPHRASE, input: str | None = None,
-            **extra: str) -> CliResult:
+def run_cli(
+    home: Path, *args: str, passphrase: str | None = PASSPHRASE, input: str | None = None, **extra: str
+) -> CliResult:
     """The CLI in-process through click's runner, exactly as `main()` runs it (errors → exit codes)."""
     from locker.cli import main
 
@@ -65,12 +66,24 @@ def run_cli(home: Path, *args: str, passphrase: str | None = PASSPHRASE, input: 
         return CliResult(code, out.getvalue().decode(), err.getvalue().decode())
 
 
-def run_locker(home: Path, *args: str, passphrase: str | None = PASSPHRASE, input: str | None = None,
-               timeout: float = 120, **extra: str) -> subprocess.CompletedProcess[str]:
+def run_locker(
+    home: Path,
+    *args: str,
+    passphrase: str | None = PASSPHRASE,
+    input: str | None = None,
+    timeout: float = 120,
+    **extra: str,
+) -> subprocess.CompletedProcess[str]:
     """The CLI as a real subprocess, the way users and scripts run it."""
     exe = Path(sys.executable).parent / "locker"
-    return subprocess.run([str(exe), *args], env=cli_env(home, passphrase, **extra), input=input,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [str(exe), *args],
+        env=cli_env(home, passphrase, **extra),
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture

@@ -99,6 +99,8 @@ def test_real_age_recovers_an_original_with_the_passphrase_alone(store: Store, t
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert identity_txt.read_text().startswith("AGE-SECRET-KEY-1")
-    p = subprocess.run(["age", "-d", "-i", str(identity_txt), str(store.vault.path_of(name))], capture_output=True)
+    p = subprocess.run(
+        ["age", "-d", "-i", str(identity_txt), str(store.vault.path_of(name))], capture_output=True
+    )
     assert p.returncode == 0, p.stderr
     assert p.stdout == data

@@ -90,8 +90,12 @@ def test_kill_9_during_add_leaves_a_locker_that_verifies(cli_home: Path, tmp_pat
     with big.open("wb") as f:
         f.write(os.urandom(1 << 20) * 200)  # 200 MiB: the kill lands while sealing
     for delay in (0.3, 0.8, 1.5):
-        proc = subprocess.Popen([str(Path(sys.executable).parent / "locker"), "add", str(big)],
-                                env=_env(cli_home), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [str(Path(sys.executable).parent / "locker"), "add", str(big)],
+            env=_env(cli_home),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
         proc.wait()

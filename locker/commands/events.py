@@ -1,3 +1,250 @@
-"""events commands (filled in by later issues)."""
+"""Commands over events and parties: events, log, party add/ls/suggest."""
 
-COMMANDS: list = []
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from evidence import declarations, events, parties
+from evidence.records import EventRecord
+from evidence.store import Store
+from locker.context import AppContext
+from locker.output import emit_json, iso_local, status, table
+
+pass_app = click.make_pass_decorator(AppContext)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+
+
+def event_json(e: EventRecord, store: Store) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "item": e.item,
+        "kind": e.kind,
+        "direction": e.direction,
+        "number": e.number,
+        "number_class": e.number_class,
+        "contact": e.contact,
+        "at": iso_local(e.at, store.timezone),
+        "tz_assumed": e.tz_assumed,
+        "duration": e.duration,
+        "status": e.status,
+        "text": e.text,
+        "party": e.party,
+        "declared": e.declared,
+    }
+
+
+@click.command(name="events")
+@click.option("--number", help="Only this number (any spelling: +86 171 5555 0001 = 17155550001).")
+@click.option("--party", help="Only the numbers of this party.")
+@click.option(
+    "--kind", type=click.Choice(["call", "sms", "mms", "recording", "image", "visit", "post", "letter"])
+)
+@click.option("--since", help="From this date or time (2026-08-11, or 2026-08-11T21:00).")
+@click.option("--until", help="Up to this date or time (a date includes the whole day).")
+@click.option("--per-day", is_flag=True, help="Counts per local day and kind instead of a listing.")
+@json_option
+@pass_app
+def events_cmd(
+    app: AppContext,
+    number: str | None,
+    party: str | None,
+    kind: str | None,
+    since: str | None,
+    until: str | None,
+    per_day: bool,
+    as_json: bool,
+) -> None:
+    """List the dated events extracted from the evidence, oldest first.
+
+    \b
+    Example:
+      locker events --party 好借花 --since 2026-08-11 --until 2026-08-14
+    """
+    store = app.store()
+    f = events.EventFilter(
+        number=number,
+        party=party,
+        kind=kind,
+        since=events.parse_when(since, store.timezone) if since else None,
+        until=events.parse_when(until, store.timezone, end=True) if until else None,
+    )
+    rows = events.list_events(store, f)
+    if per_day:
+        days = events.per_day(rows, store)
+        if as_json:
+            emit_json([{"date": d, **dict(c)} for d, c in days])
+        else:
+            kinds = sorted({k for _, c in days for k in c})
+            table(
+                [(d, *(c.get(k, 0) for k in kinds), sum(c.values())) for d, c in days],
+                ["date", *kinds, "total"],
+            )
+        return
+    if as_json:
+        emit_json([event_json(e, store) for e in rows])
+        return
+    table(
+        [
+            (
+                e.id,
+                iso_local(e.at, store.timezone)[:19].replace("T", " ") + ("*" if e.tz_assumed else ""),  # type: ignore[index]
+                e.kind + (" (declared)" if e.declared else ""),
+                e.direction or "",
+                e.number or "-",
+                e.party or "",
+                e.status or "",
+                _one_line(e.text),
+            )
+            for e in rows
+        ],
+        ["id", "local time", "kind", "dir", "number", "party", "status", "text"],
+    )
+    if any(e.tz_assumed for e in rows):
+        status(f"* the source gave no timezone; {store.timezone.key} was assumed")
+
+
+def _one_line(text: str | None, width: int = 40) -> str:
+    if not text:
+        return ""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+@click.command(name="log")
+@click.argument("kind", type=click.Choice(declarations.DECLARABLE))
+@click.option("--number", help="The collector's number (needed for call and sms).")
+@click.option("--at", "at", required=True, help="When: 2026-08-11T22:40 (locker timezone) or with an offset.")
+@click.option("--direction", type=click.Choice(["in", "out"]), default="in", show_default=True)
+@click.option("--duration", type=float, help="Call length in seconds.")
+@click.option("--status", type=click.Choice(["answered", "missed", "rejected", "blocked", "voicemail"]))
+@click.option("--text", help="What was said or written, as exactly as you can.")
+@click.option(
+    "--attach",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="A photo or recording that shows it.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@pass_app
+def log_cmd(
+    app: AppContext,
+    kind: str,
+    number: str | None,
+    at: str,
+    direction: str,
+    duration: float | None,
+    status: str | None,
+    text: str | None,
+    attach: Path | None,
+    as_json: bool,
+) -> None:
+    """Record what has no export: a call, SMS, visit, post or letter you saw (marked as declared).
+
+    \b
+    Example:
+      locker log visit --at 2026-08-15T19:30 --text "两名男子到小区门口，说要找物业贴告示" --attach door.jpg
+    """
+    store = app.store()
+    when = events.parse_when(at, store.timezone)
+    item_id, event_id = declarations.declare(
+        store,
+        declarations.Declaration(
+            kind=kind,
+            at=when,
+            number=number,
+            direction=direction,
+            duration=duration,
+            status=status,
+            text=text,
+            attach=attach,
+        ),
+    )
+    from evidence import findings
+
+    findings.refresh(store)
+    if as_json:
+        emit_json({"item": item_id, "event": event_id})
+    else:
+        click.echo(f"declared {kind} recorded as event {event_id} (item {item_id})")
+
+
+@click.group()
+def party() -> None:
+    """Lenders and collectors: group their numbers and SMS signatures so counts add up.
+
+    \b
+    Example:
+      locker party add 好借花 --number 17155550001 --number 10691110001 --signature 【好借花】
+    """
+
+
+@party.command(name="add")
+@click.argument("name")
+@click.option("--number", "numbers", multiple=True, help="A number of this party (repeat for more).")
+@click.option(
+    "--signature", "signatures", multiple=True, help="An SMS signature such as 【好借花】 (repeatable)."
+)
+@pass_app
+def party_add(app: AppContext, name: str, numbers: tuple[str, ...], signatures: tuple[str, ...]) -> None:
+    """Create a party, or add numbers and signatures to it.
+
+    \b
+    Example:
+      locker party add 好借花 --number 17155550001 --number 075512345678
+    """
+    store = app.store()
+    p = parties.add_party(store, name, list(numbers), list(signatures))
+    from evidence import findings
+
+    findings.refresh(store)
+    status(f"party {p.name}: {len(p.numbers)} numbers, {len(p.signatures)} signatures")
+
+
+@party.command(name="ls")
+@json_option
+@pass_app
+def party_ls(app: AppContext, as_json: bool) -> None:
+    """List the parties with their numbers and signatures.
+
+    \b
+    Example:
+      locker party ls --json
+    """
+    rows = parties.list_parties(app.store())
+    if as_json:
+        emit_json(
+            [{"name": p.name, "numbers": list(p.numbers), "signatures": list(p.signatures)} for p in rows]
+        )
+    else:
+        table(
+            [(p.name, " ".join(p.numbers), " ".join(p.signatures)) for p in rows],
+            ["party", "numbers", "signatures"],
+        )
+
+
+@party.command(name="suggest")
+@json_option
+@pass_app
+def party_suggest(app: AppContext, as_json: bool) -> None:
+    """Numbers whose messages carry a party's signature or name: proposed, never merged.
+
+    \b
+    Example:
+      locker party suggest
+    """
+    rows = parties.suggest_numbers(app.store())
+    if as_json:
+        emit_json(
+            [{"number": s.number, "party": s.party, "messages": s.messages, "reason": s.reason} for s in rows]
+        )
+        return
+    table(
+        [(s.number, s.party, s.messages, s.reason) for s in rows], ["number", "party?", "messages", "because"]
+    )
+    if rows:
+        status("add one with: locker party add NAME --number NUMBER")
+
+
+COMMANDS = [events_cmd, log_cmd, party]

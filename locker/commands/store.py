@@ -1,4 +1,4 @@
-"""Commands that set up the locker and move originals in and out: init, add, ls, show, get, verify, gc, passwd, recover."""
+"""Setting up the locker and moving originals in and out (init, add, ls, show, get, verify, gc, ...)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from evidence import intake, items, keys, verification
-from evidence.errors import ExitCode, UsageError
+from evidence.errors import ExitCode
 from evidence.store import DEFAULT_TIMEZONE, init_store, open_store_with_identity
 from locker.context import AppContext
 from locker.output import emit_json, iso_local, status, table
@@ -19,7 +19,9 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print one JS
 
 
 @click.command()
-@click.option("--timezone", default=DEFAULT_TIMEZONE, show_default=True, help="Timezone for times that carry no offset.")
+@click.option(
+    "--timezone", default=DEFAULT_TIMEZONE, show_default=True, help="Timezone for times that carry no offset."
+)
 @pass_app
 def init(app: AppContext, timezone: str) -> None:
     """Create a new encrypted locker and show its recovery key once.
@@ -44,9 +46,17 @@ def init(app: AppContext, timezone: str) -> None:
 def _added_json(r: intake.AddResult, app: AppContext) -> dict[str, Any]:
     tz = app.store().timezone
     return {
-        "id": r.id, "kind": r.kind, "name": r.name, "size": r.size, "sha256": r.sha256,
-        "captured_at": iso_local(r.captured_at, tz), "number": r.number, "duplicate": r.duplicate,
-        "events": r.events, "media_type": r.media_type, "warning": r.warning,
+        "id": r.id,
+        "kind": r.kind,
+        "name": r.name,
+        "size": r.size,
+        "sha256": r.sha256,
+        "captured_at": iso_local(r.captured_at, tz),
+        "number": r.number,
+        "duplicate": r.duplicate,
+        "events": r.events,
+        "media_type": r.media_type,
+        "warning": r.warning,
     }
 
 
@@ -120,16 +130,36 @@ def ls(app: AppContext, as_json: bool) -> None:
     store = app.store()
     rows = items.list_items(store)
     if as_json:
-        emit_json([
-            {"id": r.item.id, "kind": r.item.kind, "name": r.item.name, "size": r.item.size, "sha256": r.item.sha256,
-             "captured_at": iso_local(r.item.captured_at, store.timezone), "number": r.item.number,
-             "duplicate": False, "events": r.events, "media_type": r.item.media_type}
-            for r in rows
-        ])
+        emit_json(
+            [
+                {
+                    "id": r.item.id,
+                    "kind": r.item.kind,
+                    "name": r.item.name,
+                    "size": r.item.size,
+                    "sha256": r.item.sha256,
+                    "captured_at": iso_local(r.item.captured_at, store.timezone),
+                    "number": r.item.number,
+                    "duplicate": False,
+                    "events": r.events,
+                    "media_type": r.item.media_type,
+                }
+                for r in rows
+            ]
+        )
         return
     table(
-        [(r.item.id, r.item.kind, _short_time(iso_local(r.item.captured_at, store.timezone)), r.item.number or "",
-          r.item.name, _size(r.item.size)) for r in rows],
+        [
+            (
+                r.item.id,
+                r.item.kind,
+                _short_time(iso_local(r.item.captured_at, store.timezone)),
+                r.item.number or "",
+                r.item.name,
+                _size(r.item.size),
+            )
+            for r in rows
+        ],
         ["id", "kind", "captured", "number", "name", "size"],
     )
 
@@ -161,28 +191,63 @@ def show(app: AppContext, item_id: int, as_json: bool) -> None:
     d = items.item_detail(store, item_id)
     i = d.item
     doc = {
-        "id": i.id, "name": i.name, "kind": i.kind, "media_type": i.media_type, "export_format": i.export_format,
-        "size": i.size, "sha256": i.sha256, "added_at": iso_local(i.added_at, store.timezone),
-        "captured_at": iso_local(i.captured_at, store.timezone), "captured_tz_assumed": i.captured_tz_assumed,
-        "number": i.number, "contact": i.contact, "duration": i.duration, "events": d.events,
-        "facts": [{"fact": f.fact, "value": f.value, "source": f.source, "detail": f.detail} for f in d.facts],
+        "id": i.id,
+        "name": i.name,
+        "kind": i.kind,
+        "media_type": i.media_type,
+        "export_format": i.export_format,
+        "size": i.size,
+        "sha256": i.sha256,
+        "added_at": iso_local(i.added_at, store.timezone),
+        "captured_at": iso_local(i.captured_at, store.timezone),
+        "captured_tz_assumed": i.captured_tz_assumed,
+        "number": i.number,
+        "contact": i.contact,
+        "duration": i.duration,
+        "events": d.events,
+        "facts": [
+            {"fact": f.fact, "value": f.value, "source": f.source, "detail": f.detail} for f in d.facts
+        ],
     }
     if as_json:
         emit_json(doc)
         return
-    for key in ("id", "name", "kind", "media_type", "export_format", "size", "sha256", "added_at", "captured_at",
-                "number", "contact", "duration", "events"):
+    for key in (
+        "id",
+        "name",
+        "kind",
+        "media_type",
+        "export_format",
+        "size",
+        "sha256",
+        "added_at",
+        "captured_at",
+        "number",
+        "contact",
+        "duration",
+        "events",
+    ):
         if doc[key] is not None:
             click.echo(f"{key:14} {doc[key]}")
     if doc["captured_tz_assumed"]:
         click.echo(f"{'':14} (the source gave no timezone; {store.timezone.key} was assumed)")
     click.echo("facts, with their sources:")
-    table([(f["fact"], f["value"], f["source"], f["detail"] or "") for f in doc["facts"]], ["fact", "value", "source", "detail"])
+    table(
+        [(f["fact"], f["value"], f["source"], f["detail"] or "") for f in doc["facts"]],
+        ["fact", "value", "source", "detail"],
+    )
 
 
 @click.command()
 @click.argument("item_id", type=int)
-@click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path, dir_okay=False), help="Where to write the original.")
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Where to write the original.",
+)
 @pass_app
 def get(app: AppContext, item_id: int, out: Path) -> None:
     """Write an original back out, byte for byte (its hash is checked first).
@@ -209,16 +274,27 @@ def verify(app: AppContext, as_json: bool) -> None:
     """
     report = verification.verify_store(app.store())
     if as_json:
-        emit_json({"ok": report.ok, "items_checked": report.items_checked,
-                   "problems": [{"item": p.item, "problem": p.problem} for p in report.problems],
-                   "orphans": report.orphans, "custody_head": report.head})
+        emit_json(
+            {
+                "ok": report.ok,
+                "items_checked": report.items_checked,
+                "problems": [{"item": p.item, "problem": p.problem} for p in report.problems],
+                "orphans": report.orphans,
+                "custody_head": report.head,
+            }
+        )
     else:
         for p in report.problems:
             click.echo(f"item {p.item}: {p.problem}" if p.item is not None else p.problem)
         for name in report.orphans:
-            click.echo(f"harmless: leftover object {name[:16]}… from an interrupted add (`locker gc` removes it)")
+            click.echo(
+                f"harmless: leftover object {name[:16]}… from an interrupted add (`locker gc` removes it)"
+            )
         verdict = "OK" if report.ok else "FAILED"
-        click.echo(f"{verdict}: {report.items_checked} originals checked, {len(report.problems)} problems; custody head {report.head}")
+        click.echo(
+            f"{verdict}: {report.items_checked} originals checked, {len(report.problems)} problems; "
+            f"custody head {report.head}"
+        )
     if not report.ok:
         raise click.exceptions.Exit(ExitCode.VERIFY_FAILED)
 
@@ -254,7 +330,11 @@ def passwd(app: AppContext) -> None:
 
 
 @click.command()
-@click.option("--key-file", type=click.Path(path_type=Path, dir_okay=False), help="Read the recovery key from this file (default: asked, or stdin).")
+@click.option(
+    "--key-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Read the recovery key from this file (default: asked, or stdin).",
+)
 @pass_app
 def recover(app: AppContext, key_file: Path | None) -> None:
     """Open the locker with the recovery key and set a new passphrase.

@@ -1,0 +1,101 @@
+"""Reading events back: filtered listings as records, and counts per local day."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from evidence.errors import UsageError
+from evidence.numbers import parse_number
+from evidence.records import EVENT_KINDS, EventRecord
+from evidence.schema import Event, Party, PartyNumber
+from evidence.store import Store
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    number: str | None = None
+    party: str | None = None
+    kind: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def parse_when(text: str, store_tz: object, end: bool = False) -> datetime:
+    """A user's time: ISO date or date-time; without an offset it is read in the locker's timezone."""
+    try:
+        if len(text) == 10:
+            d = date.fromisoformat(text)
+            dt = datetime.combine(d, time.max if end else time.min)
+        else:
+            dt = datetime.fromisoformat(text)
+    except ValueError as e:
+        raise UsageError(f"cannot read the time {text!r}: use 2026-08-11 or 2026-08-11T22:40[+08:00]") from e
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=store_tz)  # type: ignore[arg-type]
+
+
+def party_numbers(session: Session) -> dict[str, str]:
+    """canonical number → party name, for every declared party."""
+    rows = session.execute(
+        select(PartyNumber.number, Party.name).join(Party, Party.id == PartyNumber.party_id)
+    )
+    return dict(rows.all())
+
+
+def to_record(e: Event, parties: dict[str, str]) -> EventRecord:
+    return EventRecord(
+        id=e.id,
+        item=e.item_id,
+        kind=e.kind,
+        direction=e.direction,
+        number=e.number,
+        number_class=e.number_class,
+        contact=e.contact,
+        at=e.at,
+        duration=e.duration,
+        status=e.status,
+        text=e.text,
+        tz_assumed=e.tz_assumed,
+        party=parties.get(e.number) if e.number else None,
+        declared=e.declared,
+    )
+
+
+def _filtered(session: Session, f: EventFilter, parties: dict[str, str]) -> Select[tuple[Event]]:
+    q = select(Event).order_by(Event.at, Event.id)
+    if f.kind is not None:
+        if f.kind not in EVENT_KINDS:
+            raise UsageError(f"unknown kind {f.kind!r}: one of {', '.join(EVENT_KINDS)}")
+        q = q.where(Event.kind == f.kind)
+    if f.number is not None:
+        q = q.where(Event.number == (parse_number(f.number).canonical or f.number))
+    if f.party is not None:
+        numbers = [n for n, p in parties.items() if p == f.party]
+        if not session.scalar(select(Party.id).where(Party.name == f.party)):
+            raise UsageError(f"no party named {f.party!r}: `locker party ls` lists them")
+        q = q.where(Event.number.in_(numbers))
+    if f.since is not None:
+        q = q.where(Event.at >= f.since)
+    if f.until is not None:
+        q = q.where(Event.at <= f.until)
+    return q
+
+
+def list_events(store: Store, f: EventFilter = EventFilter()) -> list[EventRecord]:
+    with store.transaction() as s:
+        parties = party_numbers(s)
+        return [to_record(e, parties) for e in s.scalars(_filtered(s, f, parties))]
+
+
+def per_day(events: Sequence[EventRecord], store: Store) -> list[tuple[str, Counter[str]]]:
+    """(local date, counts by kind) in date order."""
+    days: dict[str, Counter[str]] = {}
+    for e in events:
+        day = e.at.astimezone(store.timezone).date().isoformat()
+        days.setdefault(day, Counter())[e.kind] += 1
+    return sorted(days.items())

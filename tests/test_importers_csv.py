@@ -1,0 +1,168 @@
+"""CSV call logs and SMS lists: header mapping (English and Chinese), type words, times, durations,
+encodings, broken files."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from evidence.errors import BadInputError, TruncatedInputError
+from evidence.importers import parser_for
+from evidence.importers.csv_log import column_role, parse_duration, parse_time
+from evidence.records import ParsedEvent
+
+TZ = ZoneInfo("Asia/Shanghai")
+LOCAL = datetime(2026, 8, 11, 9, 10, tzinfo=TZ)
+
+
+def parse(data: str | bytes) -> list[ParsedEvent]:
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    return list(parser_for("csv").parse(io.BytesIO(raw), TZ))
+
+
+CHINESE_CALLS = """号码,联系人,类型,时间,通话时长
+17155550001,,来电,2026-08-11 09:10:00,2分05秒
+17155550001,,未接来电,2026/8/11 9:10,0
+17155550002,催收,拒接,2026/8/11 9:10,
+17155550002,,拦截,2026-08-11 09:10:00,00:00:00
+13700137000,老婆,呼出,1786410600000,00:02:05
+075512345678,,呼出未接通,2026年8月11日 9:10,0秒
+"""
+
+
+def test_chinese_call_log() -> None:
+    events = parse(CHINESE_CALLS)
+    assert [(e.kind, e.direction, e.status, e.duration) for e in events] == [
+        ("call", "in", "answered", 125),
+        ("call", "in", "missed", 0),
+        ("call", "in", "rejected", None),
+        ("call", "in", "blocked", 0),
+        ("call", "out", None, 125),
+        ("call", "out", None, 0),
+    ]
+    assert all(e.at == LOCAL for e in events)
+    assert [e.tz_assumed for e in events] == [True, True, True, True, False, True]
+    assert events[2].contact == "催收" and events[0].contact is None
+    assert events[0].raw_number == "17155550001" and events[0].source_ref == "row 2"
+
+
+def test_chinese_sms_list_with_gb18030_encoding() -> None:
+    text = "手机号,短信内容,类型,日期\n10691110001,【好借花】请今日内还款,接收,2026-08-11 09:10\n"
+    text += "10691110001,我会还,发送,2026-08-11 09:11\n10691110001,没发出去的,草稿,2026-08-11 09:12\n"
+    events = parse(text.encode("gb18030"))
+    assert [(e.kind, e.direction, e.text) for e in events] == [
+        ("sms", "in", "【好借花】请今日内还款"),
+        ("sms", "out", "我会还"),
+    ]
+    assert events[1].at == LOCAL + timedelta(minutes=1)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030", "utf-16"])
+def test_encodings(encoding: str) -> None:
+    (event,) = parse("号码,时间,内容\n17155550001,2026-08-11 09:10:00,还钱\n".encode(encoding))
+    assert (event.raw_number, event.text, event.at) == ("17155550001", "还钱", LOCAL)
+
+
+def test_android_provider_columns() -> None:
+    calls = parse("number,date,duration,type,name\n17155550001,1786410600000,62,1,\n-2,1786410600000,0,6,x\n")
+    assert [(c.direction, c.status, c.duration, c.tz_assumed) for c in calls] == [
+        ("in", "answered", 62, False),
+        ("in", "blocked", 0, False),
+    ]
+    assert calls[0].at == datetime(2026, 8, 11, 1, 10, tzinfo=UTC)
+    sms = parse("address,date,type,body\n10691110001,1786410600000,2,hi\n10691110001,1786410600000,3,draft\n")
+    assert [(s.kind, s.direction) for s in sms] == [("sms", "out")]
+
+
+def test_tab_separated_with_split_date_and_time_and_direction_column() -> None:
+    events = parse("日期\t时间\t对方号码\t方向\t时长\n2026-08-11\t09:10:00\t17155550001\t呼入\t30\n")
+    (event,) = events
+    assert (event.at, event.direction, event.duration) == (LOCAL, "in", 30)
+
+
+def test_number_location_column_is_not_the_number() -> None:
+    assert column_role("号码归属地") is None
+    assert column_role("联系人电话") == "number"
+    assert column_role("通话时长") == "duration"
+    assert column_role("通话时间") == "time"
+    assert column_role("Date") == "time"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected", "assumed"),
+    [
+        ("2026-08-11 09:10:00", LOCAL, True),
+        ("2026/8/11 9:10", LOCAL, True),
+        ("2026年8月11日 9:10", LOCAL, True),
+        ("2026-08-11T09:10:00+08:00", LOCAL, False),
+        ("2026-08-11T01:10:00Z", LOCAL, False),
+        ("2026-08-11 01:10:00 -00:00", datetime(2026, 8, 11, 1, 10, tzinfo=timezone(timedelta(0))), False),
+        ("2026/8/11 9:10 PM", LOCAL + timedelta(hours=12), True),
+        ("2026/8/11 下午9:10", LOCAL + timedelta(hours=12), True),
+        ("1786410600000", LOCAL, False),
+        ("1786410600", LOCAL, False),
+    ],
+)
+def test_time_formats(value: str, expected: datetime, assumed: bool) -> None:
+    at, tz_assumed = parse_time(value, TZ)
+    assert at == expected and tz_assumed is assumed
+    assert at.tzinfo is not None
+
+
+@pytest.mark.parametrize("value", ["yesterday", "2026-13-40 09:10", "12345", "", "2026-08-11 25:00"])
+def test_unreadable_times_are_bad_input(value: str) -> None:
+    with pytest.raises(BadInputError):
+        parse_time(value, TZ, 7)
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [
+        ("125", 125),
+        ("2分05秒", 125),
+        ("1小时2分5秒", 3725),
+        ("00:02:05", 125),
+        ("2:05", 125),
+        ("0秒", 0),
+        ("125s", 125),
+        ("", None),
+        ("很久", None),
+        (None, None),
+    ],
+)
+def test_durations(value: str | None, seconds: float | None) -> None:
+    assert parse_duration(value) == seconds
+
+
+def test_row_with_a_bad_time_names_the_row_only() -> None:
+    with pytest.raises(BadInputError, match="row 3") as caught:
+        parse("号码,时间\n17155550001,2026-08-11 09:10\n17155550002,明天\n")
+    assert "17155550002" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"\n\n", "号码,联系人\n1,2\n".encode(), b"\xff\xfe\x00garbage\x00", b"\x81\x30" * 3 + b"\xff"],
+)
+def test_empty_garbage_and_timeless_csv_are_bad_input(data: bytes) -> None:
+    with pytest.raises(BadInputError):
+        parse(data)
+
+
+def test_blank_rows_are_skipped_and_unknown_types_kept_without_direction() -> None:
+    events = parse("号码,时间,类型\n\n17155550001,2026-08-11 09:10,嗯？\n,,\n")
+    assert [(e.direction, e.status) for e in events] == [(None, None)]
+
+
+def test_cut_quoted_field_keeps_the_rows_before() -> None:
+    data = '号码,时间,内容\n1,2026-08-11 09:10,"a"\n2,2026-08-11 09:11,"b\n'
+    events: list[ParsedEvent] = []
+    # A quoted field left open runs to the end of the file and past the csv module's field limit.
+    with pytest.raises(BadInputError):
+        events.extend(parser_for("csv").parse(io.BytesIO(data.encode() + b"x" * 140000), TZ))
+    assert len(events) == 1
+    with pytest.raises(TruncatedInputError):
+        list(parser_for("csv").parse(io.BytesIO(data.encode() + b"x" * 140000), TZ))

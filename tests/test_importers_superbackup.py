@@ -1,0 +1,58 @@
+"""SuperBackup call logs (`<alllogs>`): codes, the `date` (not `time`) instant, broken and hostile files."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from evidence.errors import BadInputError, TruncatedInputError
+from evidence.importers import parse_export, parser_for
+from evidence.records import ParsedEvent
+
+FIXTURE = Path(__file__).resolve().parent / "data" / "exports" / "superbackup-calls.xml"
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+def test_fixture_gives_one_call_per_log() -> None:
+    events = list(parse_export("superbackup-calls", FIXTURE, TZ))
+    assert [(e.direction, e.status, e.duration) for e in events] == [
+        ("in", "missed", 0),
+        ("in", "answered", 62),
+        ("in", "rejected", 0),
+        ("out", None, 60),
+        ("in", "blocked", 0),
+        ("in", "voicemail", 21),
+    ]
+    assert {e.kind for e in events} == {"call"}
+    # `date` (UTC ms) is the instant; the human `time` is never read.
+    assert events[0].at == datetime(2026, 8, 10, 22, 50, tzinfo=UTC)
+    assert not events[0].tz_assumed
+    assert events[3].contact == "老婆"
+    assert events[4].raw_number == "-2"
+    assert events[0].contact is None and events[5].contact is None  # "" and "null"
+
+
+def test_sbr_root_is_not_superbackup() -> None:
+    with pytest.raises(BadInputError, match="not a SuperBackup"):
+        list(parser_for("superbackup-calls").parse(io.BytesIO(b"<calls><call date='1'/></calls>"), TZ))
+
+
+def test_truncated_superbackup_keeps_the_complete_logs() -> None:
+    data = FIXTURE.read_bytes()
+    cut = data[: data.index(b"<log", data.index(b"13700137000")) + 20]
+    events: list[ParsedEvent] = []
+    with pytest.raises(TruncatedInputError) as caught:
+        events.extend(parser_for("superbackup-calls").parse(io.BytesIO(cut), TZ))
+    assert len(events) == caught.value.records_read == 4
+
+
+def test_entities_are_refused() -> None:
+    hostile = (
+        b'<?xml version="1.0"?><!DOCTYPE alllogs [<!ENTITY x "y">]>' + b'<alllogs><log name="&x;"/></alllogs>'
+    )
+    with pytest.raises(BadInputError, match="refuses XML with entity declarations"):
+        list(parser_for("superbackup-calls").parse(io.BytesIO(hostile), TZ))
