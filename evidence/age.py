@@ -33,7 +33,7 @@ import os
 import re
 import time
 from collections.abc import Iterator, Sequence
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -473,7 +473,7 @@ def decrypt_chunks(
     if armored is None:
         start = src.read(len(ARMOR_BEGIN) + 64)
         armored = start.lstrip(b" \t\r\n").startswith(ARMOR_BEGIN[:10])
-        src = _Prefixed(start, src)
+        src = cast(BinaryIO, _Prefixed(start, src))
     if armored:
         data = src.read(MAX_HEADER * 64 + 1)
         if len(data) > MAX_HEADER * 64:

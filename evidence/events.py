@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 from datetime import date, datetime, time
 
 from sqlalchemy import Select, select
@@ -66,7 +67,7 @@ def to_record(e: Event, parties: dict[str, str]) -> EventRecord:
     )
 
 
-def _filtered(session: Session, f: EventFilter, parties: dict[str, str]) -> Select[tuple[Event]]:
+def _filtered(session: Session, f: EventFilter, parties: dict[str, str]) -> Select[Any]:
     q = select(Event).order_by(Event.at, Event.id)
     if f.kind is not None:
         if f.kind not in EVENT_KINDS:

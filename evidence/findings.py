@@ -112,9 +112,7 @@ def list_findings(store: Store, f: FindingFilter = FindingFilter()) -> list[Find
             q = q.where(Finding.status != "dismissed")
         rows = list(s.scalars(q))
         event_ids = {e for r in rows for e in r.events}
-        item_of = dict(
-            s.execute(select(Event.id, Event.item_id).where(Event.id.in_(event_ids))).all()
-        )
+        item_of = dict(s.execute(select(Event.id, Event.item_id).where(Event.id.in_(event_ids))).all())
         return [
             FindingRecord(
                 id=r.id,

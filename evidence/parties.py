@@ -30,7 +30,7 @@ def add_party(store: Store, name: str, numbers: list[str], signatures: list[str]
     name = name.strip()
     if not name:
         raise UsageError("a party needs a name")
-    canon = []
+    canon: list[str] = []
     for raw in numbers:
         n = parse_number(raw)
         if n.canonical is None:
@@ -44,12 +44,12 @@ def add_party(store: Store, name: str, numbers: list[str], signatures: list[str]
             s.flush()
         owners = dict(s.execute(select(PartyNumber.number, Party.name).join(Party)).all())
         have = {pn.number for pn in party.numbers}
-        for n in canon:
-            if owners.get(n, name) != name:
-                raise UsageError(f"that number already belongs to the party {owners[n]!r}")
-            if n not in have:
-                party.numbers.append(PartyNumber(number=n))
-                have.add(n)
+        for number in canon:
+            if owners.get(number, name) != name:
+                raise UsageError(f"that number already belongs to the party {owners[number]!r}")
+            if number not in have:
+                party.numbers.append(PartyNumber(number=number))
+                have.add(number)
         known = {ps.signature for ps in party.signatures}
         for sig in map(normalise_signature, signatures):
             if sig not in known:
@@ -94,7 +94,7 @@ def suggest_numbers(store: Store) -> list[Suggestion]:
             )
         )
         for number, text in rows:
-            if number in owned:
+            if number is None or text is None or number in owned:
                 continue
             for p in parties:
                 if any(sig in text for sig in p.signatures):

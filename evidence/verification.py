@@ -54,9 +54,9 @@ def verify_store(store: Store, progress: Callable[[int], None] | None = None) ->
             events_by_item[e.item_id].append(e)
     problems = [Problem(None, p.problem) for p in custody.check_chain(entries)]
     added: dict[int, dict[str, Any]] = {}
-    for e in entries:
-        if e.action == "add" and isinstance(e.detail.get("item"), int):
-            added[e.detail["item"]] = e.detail
+    for entry in entries:
+        if entry.action == "add" and isinstance(entry.detail.get("item"), int):
+            added[entry.detail["item"]] = entry.detail
     for item in items:
         problems.extend(
             _check_item(store, item, added.get(item.id), events_by_item.get(item.id, []), progress)

@@ -190,7 +190,7 @@ def show(app: AppContext, item_id: int, as_json: bool) -> None:
     store = app.store()
     d = items.item_detail(store, item_id)
     i = d.item
-    doc = {
+    doc: dict[str, Any] = {
         "id": i.id,
         "name": i.name,
         "kind": i.kind,
