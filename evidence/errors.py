@@ -12,6 +12,7 @@ class ExitCode(IntEnum):
     LOCKED = 3  # locked, or wrong passphrase
     BAD_INPUT = 4  # a file we were given is malformed, truncated or hostile
     DAMAGED = 5  # the locker itself is damaged
+    INTERNAL = 70  # a bug in locker (EX_SOFTWARE): the message asks for --debug and a report
     INTERRUPTED = 130
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 from datetime import date, datetime, time
+from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session

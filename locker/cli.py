@@ -15,7 +15,7 @@ from locker.context import AppContext, make_context
 
 EXIT_CODES_HELP = """\b
 Exit codes: 0 ok; 1 verification failed; 2 usage; 3 locked or wrong passphrase;
-4 bad input file; 5 locker damaged; 130 interrupted."""
+4 bad input file; 5 locker damaged; 70 internal error; 130 interrupted."""
 
 
 @click.group(epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
@@ -83,6 +83,13 @@ def main(argv: list[str] | None = None) -> None:
         what = e.strerror or type(e).__name__
         click.echo(f"locker: error: {what}: check the disk and permissions, then retry", err=True)
         sys.exit(ExitCode.VERIFY_FAILED)
+    except Exception as e:  # a bug: still one line, no traceback unless asked for
+        if debug:
+            traceback.print_exc()
+        click.echo(
+            f"locker: error: internal error ({type(e).__name__}); rerun with --debug and report it", err=True
+        )
+        sys.exit(ExitCode.INTERNAL)
     sys.exit(code if isinstance(code, int) else 0)
 
 
