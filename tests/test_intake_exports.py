@@ -13,7 +13,8 @@ from tests.conftest import DEMO, SHARED, run_cli
 HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes" ?>\n<smses count="{n}">\n'
 SMS = (
     '<sms protocol="0" address="{addr}" date="{ms}" type="1" subject="null" body="{body}" toa="null" '
-    'sc_toa="null" service_center="null" read="1" status="-1" locked="0" readable_date="x" contact_name="(Unknown)" />\n'
+    'sc_toa="null" service_center="null" read="1" status="-1" locked="0" readable_date="x" '
+    'contact_name="(Unknown)" />\n'
 )
 
 
