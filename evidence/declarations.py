@@ -100,7 +100,11 @@ def declare(store: Store, d: Declaration) -> tuple[int, int]:
                 source_ref=sealed.sha256,
             )
             record_events(
-                s, item.id, [event], lambda _e: hashlib.sha256(b"declared|" + data).hexdigest(), declared=True
+                s,
+                item.id,
+                [event],
+                lambda _e, _n: hashlib.sha256(b"declared|" + data).hexdigest(),
+                declared=True,
             )
             store.vault.commit(sealed, item.object_name)
             detail = {

@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
@@ -26,7 +26,7 @@ from evidence.errors import BadInputError, LockerError, TruncatedInputError
 from evidence.filenames import NameFacts, facts_from_filename
 from evidence.importers import event_key, parse_export
 from evidence.media import MediaFacts, media_facts
-from evidence.numbers import parse_number
+from evidence.numbers import PhoneNumber, parse_number
 from evidence.records import ParsedEvent
 from evidence.schema import Event, Item, ItemFact
 from evidence.sniff import Sniffed, sniff
@@ -179,8 +179,9 @@ def media_event(
     )
 
 
-def event_row(item_id: int, e: ParsedEvent, key: str, declared: bool = False) -> dict[str, Any]:
-    number = parse_number(e.raw_number)
+def event_row(
+    item_id: int, e: ParsedEvent, number: PhoneNumber, key: str, declared: bool = False
+) -> dict[str, Any]:
     return {
         "item_id": item_id,
         "dedupe_key": key,
@@ -200,47 +201,48 @@ def event_row(item_id: int, e: ParsedEvent, key: str, declared: bool = False) ->
     }
 
 
+EventKey = Callable[[ParsedEvent, str | None], str]
+
+
 def record_events(
     session: Session,
     item_id: int,
     events: Iterable[ParsedEvent],
-    keys: Callable[[ParsedEvent], str],
+    keys: EventKey = event_key,
     declared: bool = False,
 ) -> int:
-    """Insert events in batches, skipping any already stored (same dedupe key); returns the count added."""
-    before = session.scalar(select(func.count()).select_from(Event)) or 0
+    """Insert events in batches, skipping any already stored (same dedupe key); returns the count added.
+
+    Core inserts (not ORM units of work) with ON CONFLICT DO NOTHING: the dedupe key decides,
+    inside the database, whether a message from an older backup is already here.
+    """
+    table = cast(Table, Event.__table__)
     stmt: Any
     if session.get_bind().dialect.name == "sqlite":
-        stmt = sqlite.insert(Event).on_conflict_do_nothing(index_elements=["dedupe_key"])
+        stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"])
     else:  # PostgreSQL has the same construct
         from sqlalchemy.dialects import postgresql
 
-        stmt = postgresql.insert(Event).on_conflict_do_nothing(index_elements=["dedupe_key"])
+        stmt = postgresql.insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    conn = session.connection()
+    before = conn.scalar(select(func.count()).select_from(table)) or 0
     batch: list[dict[str, Any]] = []
-    seen: set[str] = set()
     try:
         for e in events:
-            row = event_row(item_id, e, keys(e), declared)
-            if row["dedupe_key"] in seen:
-                continue
-            seen.add(row["dedupe_key"])
-            batch.append(row)
+            number = parse_number(e.raw_number)
+            batch.append(event_row(item_id, e, number, keys(e, number.canonical), declared))
             if len(batch) >= EVENT_BATCH:
-                session.execute(stmt, batch)
+                conn.execute(stmt, batch)
                 batch = []
     except TruncatedInputError:
         # What was complete before the break is kept (importers' policy): save the pending batch.
         if batch:
-            session.execute(stmt, batch)
+            conn.execute(stmt, batch)
         raise
     if batch:
-        session.execute(stmt, batch)
-    after = session.scalar(select(func.count()).select_from(Event)) or 0
+        conn.execute(stmt, batch)
+    after = conn.scalar(select(func.count()).select_from(table)) or 0
     return after - before
-
-
-def _export_key(e: ParsedEvent) -> str:
-    return event_key(e, parse_number(e.raw_number).canonical)
 
 
 # --- assembly -----------------------------------------------------------------------------
@@ -309,9 +311,7 @@ def _record(
         )
         if sniffed.export_format is not None:
             try:
-                added = record_events(
-                    s, item.id, parse_export(sniffed.export_format, path, store.timezone), _export_key
-                )
+                added = record_events(s, item.id, parse_export(sniffed.export_format, path, store.timezone))
             except TruncatedInputError as e:
                 # Policy (importers docstring): keep what was complete before the break.
                 added = s.scalar(select(func.count()).select_from(Event).where(Event.item_id == item.id)) or 0
@@ -324,7 +324,7 @@ def _record(
                     s,
                     item.id,
                     [ev],
-                    lambda e: hashlib.sha256(f"{e.kind}|{sealed.sha256}".encode()).hexdigest(),
+                    lambda e, _n: hashlib.sha256(f"{e.kind}|{sealed.sha256}".encode()).hexdigest(),
                 )
                 if ev
                 else 0

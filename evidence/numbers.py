@@ -117,6 +117,19 @@ def _classify_mainland(national: str) -> tuple[str, str]:
     short = _short_code_class(national)
     if short is not None:
         return national, short
+    if len(national) == 11 and national[0] == "1" and national.isascii() and national.isdigit():
+        # Mainland mobile ranges are allocated in 7-digit blocks (号段 + HLR code): classify the
+        # block once, so a 100,000-message export does not pay phonenumbers per distinct number.
+        return national, _mobile_block_class(national[:7])
+    return _classify_with_library(national)
+
+
+@lru_cache(maxsize=65536)
+def _mobile_block_class(block: str) -> str:
+    return _classify_with_library(block + "0000")[1]
+
+
+def _classify_with_library(national: str) -> tuple[str, str]:
     try:
         parsed = phonenumbers.parse(national, "CN")
     except NumberParseException:

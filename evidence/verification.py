@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,35 +31,45 @@ class VerifyReport:
     head: str = custody.GENESIS
 
 
-def events_digest(rows: list[Event]) -> str:
-    """A digest of an item's events as recorded, kept in the custody entry that added them."""
-    body = sorted(
-        [e.dedupe_key, e.kind, e.direction, e.raw_number, e.at.isoformat(), e.duration, e.status, e.text]
-        for e in rows
-    )
-    return hashlib.sha256(custody.canonical_json(body)).hexdigest()
+DIGEST_COLUMNS = (
+    Event.dedupe_key,
+    Event.kind,
+    Event.direction,
+    Event.raw_number,
+    Event.at,
+    Event.duration,
+    Event.status,
+    Event.text,
+)
+
+
+def events_digest(rows: Iterable[Sequence[Any]]) -> str:
+    """A digest of an item's events as recorded (rows of DIGEST_COLUMNS in dedupe-key order),
+    kept in the custody entry that added them so `verify` notices an edited event."""
+    h = hashlib.sha256()
+    for key, kind, direction, raw, at, duration, status, text in rows:
+        h.update(custody.canonical_json([key, kind, direction, raw, at.isoformat(), duration, status, text]))
+        h.update(b"\n")
+    return h.hexdigest()
 
 
 def item_events_digest(session: Session, item_id: int) -> str:
-    return events_digest(list(session.scalars(select(Event).where(Event.item_id == item_id))))
+    q = select(*DIGEST_COLUMNS).where(Event.item_id == item_id).order_by(Event.dedupe_key)
+    return events_digest(session.execute(q))
 
 
 def verify_store(store: Store, progress: Callable[[int], None] | None = None) -> VerifyReport:
     with store.transaction() as s:
         entries = list(s.scalars(select(CustodyEntry).order_by(CustodyEntry.seq)))
         items = list(s.scalars(select(Item).order_by(Item.id)))
-        events_by_item: dict[int, list[Event]] = defaultdict(list)
-        for e in s.scalars(select(Event)):
-            events_by_item[e.item_id].append(e)
+        digests = {item.id: item_events_digest(s, item.id) for item in items}
     problems = [Problem(None, p.problem) for p in custody.check_chain(entries)]
     added: dict[int, dict[str, Any]] = {}
     for entry in entries:
         if entry.action == "add" and isinstance(entry.detail.get("item"), int):
             added[entry.detail["item"]] = entry.detail
     for item in items:
-        problems.extend(
-            _check_item(store, item, added.get(item.id), events_by_item.get(item.id, []), progress)
-        )
+        problems.extend(_check_item(store, item, added.get(item.id), digests[item.id], progress))
     referenced = {i.object_name for i in items}
     orphans = sorted(n for n in store.vault.stored_names() if n not in referenced)
     orphans += [p.name for p in store.vault.temp_files()]
@@ -87,7 +96,7 @@ def _check_item(
     store: Store,
     item: Item,
     added: dict[str, Any] | None,
-    events: list[Event],
+    digest_now: str,
     progress: Callable[[int], None] | None,
 ) -> list[Problem]:
     out: list[Problem] = []
@@ -98,7 +107,7 @@ def _check_item(
             out.append(
                 Problem(item.id, "the database row differs from the custody log (hash or size edited)")
             )
-        if "events_digest" in added and added["events_digest"] != events_digest(events):
+        if "events_digest" in added and added["events_digest"] != digest_now:
             out.append(Problem(item.id, "the item's events differ from what was recorded when it was added"))
     if not hmac.compare_digest(store.keys.object_name(item.sha256), item.object_name):
         out.append(Problem(item.id, "the object name does not match the item's hash"))

@@ -174,3 +174,13 @@ def test_canonical_of_digit_strings_keeps_class_stable(digits: str) -> None:
     first = parse_number(digits)
     assume(first.canonical is not None)
     assert parse_number(first.canonical).number_class == first.number_class
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(r"1[0-9]{10}", fullmatch=True))
+def test_mobile_block_fast_path_agrees_with_the_library(number: str) -> None:
+    """The 7-digit-block cache gives the class the library gives for the whole number."""
+    from evidence.numbers import _classify_with_library, _short_code_class
+
+    if _short_code_class(number) is None:
+        assert parse_number(number).number_class == _classify_with_library(number)[1]
