@@ -84,3 +84,20 @@ def test_party_events_listed_together(store: Store) -> None:
     got = events.list_events(store, events.EventFilter(party="好借花"))
     assert [e.number for e in got] == ["17155550001", "17155550002"]
     assert all(e.party == "好借花" for e in got)
+
+
+def test_party_suggest_proposes_and_never_merges(cli_home: Path) -> None:
+    run_cli(cli_home, "party", "add", "好借花", "--number", "17155550001", "--signature", "【好借花】")
+    for n, text in (
+        ("10690000123", "【好借花】您的账单已逾期"),
+        ("13900000000", "好借花让我联系你"),
+        ("13800000000", "周末吃饭吗"),
+    ):
+        run_cli(cli_home, "log", "sms", "--number", n, "--at", "2026-08-15T10:00", "--text", text)
+    got = json.loads(run_cli(cli_home, "party", "suggest", "--json").stdout)
+    assert [(s["number"], s["reason"]) for s in got] == [
+        ("10690000123", "signature"),
+        ("13900000000", "name"),
+    ]
+    parties_now = json.loads(run_cli(cli_home, "party", "ls", "--json").stdout)
+    assert parties_now == [{"name": "好借花", "numbers": ["17155550001"], "signatures": ["【好借花】"]}]
