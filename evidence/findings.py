@@ -30,6 +30,7 @@ def loan_records(loans: Sequence[Loan]) -> list[Any]:
             received=Decimal(loan.received),
             start=date.fromisoformat(loan.start),
             schedule=tuple((date.fromisoformat(d), Decimal(str(a))) for d, a in loan.schedule),
+            lender_type=loan.lender_type,
         )
         for loan in loans
     ]
@@ -37,10 +38,8 @@ def loan_records(loans: Sequence[Loan]) -> list[Any]:
 
 def refresh(store: Store) -> int:
     """Re-run every rule; new findings are added, known keys keep the user's status. Returns the count."""
-    try:
-        from evidence.rules import RuleSettings, apply_rules
-    except ImportError:  # TEMPORARY until the rules land
-        return 0
+    from evidence.rules import RuleSettings, apply_rules
+
     with store.transaction() as s:
         parties_by_number = party_numbers(s)
         rows = list(s.scalars(select(Event).order_by(Event.at, Event.id)))
@@ -149,3 +148,47 @@ def decide(store: Store, finding_id: int, status: str, why: str | None = None) -
         f.status, f.why, f.updated_at = status, why, store.now()
         action = {"confirmed": "confirm", "dismissed": "dismiss"}[status]
         custody.append(s, action, {"finding": f.id, "key": f.key, "why": why}, store.now())
+
+
+@dataclass(frozen=True)
+class LoanSummary:
+    id: int
+    party: str
+    principal: Decimal
+    received: Decimal
+    deducted_up_front: Decimal
+    effective_annual_rate: str
+    lender_type: str | None
+
+
+def record_loan(
+    store: Store,
+    party: str,
+    principal: Decimal,
+    received: Decimal,
+    start: date,
+    schedule: list[tuple[date, Decimal]],
+    lender_type: str | None,
+) -> LoanSummary:
+    """Store a loan as the user declares it and compute its effective annual rate."""
+    from evidence.loans import LoanRecord, effective_annual_rate
+
+    if principal <= 0 or received <= 0:
+        raise UsageError("principal and received must be more than zero")
+    record = LoanRecord(party, principal, received, start, tuple(schedule), lender_type)
+    rate = effective_annual_rate(record)
+    with store.transaction() as s:
+        loan = Loan(
+            party=party,
+            principal=principal,
+            received=received,
+            start=start.isoformat(),
+            schedule=[[d.isoformat(), str(a)] for d, a in schedule],
+            lender_type=lender_type,
+            created_at=store.now(),
+        )
+        s.add(loan)
+        s.flush()
+        custody.append(s, "loan", {"loan": loan.id, "party": party}, store.now())
+        loan_id = loan.id
+    return LoanSummary(loan_id, party, principal, received, principal - received, f"{rate:.2%}", lender_type)

@@ -181,14 +181,12 @@ def loan_add(
       locker loan add --party 好借花 --principal 5000 --received 3500 \\
         --start 2026-06-01 --schedule 2026-06-08=5000
     """
-    from evidence import loans
-
     store = app.store()
     try:
         start_day = date.fromisoformat(start)
     except ValueError as e:
         raise UsageError("--start is a date such as 2026-06-01") from e
-    result = loans.record_loan(
+    result = core.record_loan(
         store, party, _money(principal), _money(received), start_day, _schedule(schedule), lender_type
     )
     core.refresh(store)
@@ -225,9 +223,8 @@ def triage(sender: str | None, text: str | None, as_json: bool) -> None:
     Example:
       locker triage --from 12368 "【某某法院】您有一件诉前调解案件……"
     """
-    from evidence.triage import triage_message
-
     from evidence.numbers import parse_number
+    from evidence.triage import triage_message
 
     if text is None:
         text = sys.stdin.read()
@@ -238,6 +235,7 @@ def triage(sender: str | None, text: str | None, as_json: bool) -> None:
         emit_json(_plain(result))
         return
     click.echo(result.explanation)
+    click.echo(f"  · {result.sender_note}")
     for _code, description in result.red_flags:
         click.echo(f"  ⚠ {description}")
     for line in result.advice:

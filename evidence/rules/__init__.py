@@ -1,0 +1,133 @@
+"""The violation engine: pure functions from events, parties and settings to findings.
+
+    apply_rules(events, parties, settings) → [FindingDraft]
+
+Who counts as a collector: every number of a declared party, and any other number whose own
+incoming messages are about collecting a debt (or engage a text rule) — except the
+borrower's known contacts, official court numbers and bank or service lines, which are never
+collectors unless the user put them in a party. Nothing the borrower sent is ever a finding.
+
+Finding keys are stable across re-runs, so the user's confirm/dismiss decisions survive a
+newer backup: per-day rules key on (rule, who, local date), per-event rules on (rule, event),
+bursts on (rule, first event).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from evidence.records import EventRecord, FindingDraft, PartyRecord
+from evidence.rules.catalog import Catalog, finding_key, load_catalog
+from evidence.rules.fees import loan_findings
+from evidence.rules.texts import is_collection_text, text_hits
+from evidence.rules.timing import burst_findings, day_count_findings, night_findings
+
+__all__ = ["Catalog", "RuleSettings", "apply_rules", "finding_key", "load_catalog"]
+
+NEVER_COLLECTORS = ("court", "service", "tollfree", "withheld")  # unless declared in a party
+
+
+@dataclass(frozen=True)
+class RuleSettings:
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
+    owner_numbers: frozenset[str] = frozenset()
+    contacts: frozenset[str] = frozenset()  # known personal contacts: never collectors unless in a party
+
+
+def collectors(
+    events: Sequence[EventRecord], settings: RuleSettings, catalog: Catalog
+) -> dict[str, str | None]:
+    """number → party name (None for an undeclared collector)."""
+    found: dict[str, str | None] = {}
+    for e in events:
+        if e.number is None or e.number in settings.owner_numbers:
+            continue
+        if e.party is not None:
+            found[e.number] = e.party
+            continue
+        if e.number in found or e.number in settings.contacts or e.number_class in NEVER_COLLECTORS:
+            continue
+        if (
+            e.direction == "in"
+            and e.text
+            and (
+                is_collection_text(e.text, catalog)
+                or any(h.category != 7 for h in text_hits(e.text, catalog, False))
+            )
+        ):
+            found[e.number] = None
+    return found
+
+
+def apply_rules(
+    events: Sequence[EventRecord],
+    parties: Sequence[PartyRecord],
+    settings: RuleSettings,
+    catalog: Catalog | None = None,
+    loans: Sequence[object] = (),
+) -> list[FindingDraft]:
+    catalog = catalog or load_catalog()
+    who = collectors(events, settings, catalog)
+    inbound = [e for e in events if e.direction == "in" and e.number in who]
+    out: list[FindingDraft] = []
+    out += day_count_findings(inbound, who, settings.timezone, catalog)
+    out += night_findings(inbound, who, settings.timezone, catalog)
+    out += burst_findings(events, who, settings, catalog)
+    out += text_findings(events, who, settings, catalog, parties)
+    out += loan_findings(loans, catalog)
+    out.sort(key=lambda f: (f.at, f.category, f.key))
+    return out
+
+
+def describe(e: EventRecord, who: dict[str, str | None]) -> str:
+    party = who.get(e.number) if e.number else None
+    if party and e.number:
+        return f"{party}（{e.number}）"
+    return f"号码{e.number}" if e.number else "截图中的对方"
+
+
+def screenshot_party(text: str, parties: Sequence[PartyRecord]) -> str | None:
+    """A chat screenshot has no number: its party is the one whose name or signature it shows."""
+    named = [p.name for p in parties if p.name in text or any(sig in text for sig in p.signatures)]
+    return named[0] if len(named) == 1 else None
+
+
+def text_findings(
+    events: Sequence[EventRecord],
+    who: dict[str, str | None],
+    settings: RuleSettings,
+    catalog: Catalog,
+    parties: Sequence[PartyRecord] = (),
+) -> list[FindingDraft]:
+    by_category = {r.category: r for r in catalog.rules.values() if r.id.startswith("text-")}
+    out = []
+    for e in events:
+        if not e.text:
+            continue
+        # Collectors' own messages, and screenshots (chat captures whose sender has no number).
+        if e.kind == "image":
+            pass
+        elif not (e.direction == "in" and e.number in who):
+            continue
+        for hit in text_hits(e.text, catalog, official_sender=e.number_class == "court"):
+            rule = by_category[hit.category]
+            when = e.at.astimezone(settings.timezone).strftime("%Y-%m-%d %H:%M")
+            out.append(
+                FindingDraft(
+                    key=finding_key(rule.id, e.id),
+                    category=rule.category,
+                    rule=rule.id,
+                    rule_version=rule.version,
+                    at=e.at,
+                    numbers=(e.number,) if e.number else (),
+                    party=who.get(e.number) if e.number else screenshot_party(e.text, parties),
+                    events=(e.id,),
+                    explanation=rule.explanation.format(when=when, who=describe(e, who), excerpt=hit.excerpt),
+                    strength=rule.strength,
+                    level=None,
+                    instruments=catalog.instrument_names(rule.instruments),
+                )
+            )
+    return out

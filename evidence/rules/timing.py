@@ -1,0 +1,243 @@
+"""Rules on when and how often: calls per day (2), night contact (3), bursts (9)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import time
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from evidence.records import EventRecord, FindingDraft
+from evidence.rules.catalog import Catalog, Rule, finding_key
+
+if TYPE_CHECKING:
+    from evidence.rules import RuleSettings
+
+UNANSWERED = ("missed", "rejected", "blocked", "voicemail")
+CONTACT_KINDS = ("call", "sms", "mms")
+
+
+def connected(e: EventRecord) -> bool:
+    return e.status == "answered" or (e.status is None and (e.duration or 0) > 0)
+
+
+def _who(number: str | None, who: dict[str, str | None]) -> str:
+    party = who.get(number) if number else None
+    return f"{party}（{number}）" if party else f"号码{number}"
+
+
+def _draft(
+    rule: Rule,
+    catalog: Catalog,
+    events: Sequence[EventRecord],
+    key: str,
+    explanation: str,
+    party: str | None,
+    strength: str | None = None,
+    level: str | None = None,
+    instruments: tuple[str, ...] | None = None,
+) -> FindingDraft:
+    first = min(events, key=lambda e: (e.at, e.id))
+    numbers = tuple(sorted({e.number for e in events if e.number}))
+    return FindingDraft(
+        key=key,
+        category=rule.category,
+        rule=rule.id,
+        rule_version=rule.version,
+        at=first.at,
+        numbers=numbers,
+        party=party,
+        events=tuple(sorted(e.id for e in events)),
+        explanation=explanation,
+        strength=strength or rule.strength,
+        level=level,
+        instruments=catalog.instrument_names(instruments or rule.instruments),
+    )
+
+
+def day_count_findings(
+    inbound: Sequence[EventRecord], who: dict[str, str | None], tz: ZoneInfo, catalog: Catalog
+) -> list[FindingDraft]:
+    """Category 2: per local day, per party (or per number where no party is known)."""
+    calls = [e for e in inbound if e.kind == "call"]
+    by_party_day: dict[tuple[str, str], list[EventRecord]] = defaultdict(list)
+    by_number_day: dict[tuple[str, str], list[EventRecord]] = defaultdict(list)
+    for e in calls:
+        day = e.at.astimezone(tz).date().isoformat()
+        assert e.number is not None
+        by_party_day[(who.get(e.number) or e.number, day)].append(e)
+        by_number_day[(e.number, day)].append(e)
+    out = []
+    attempts, conn, unans = (
+        catalog.rule(r)
+        for r in ("calls-per-day-attempts", "calls-per-day-connected", "unanswered-attempts-per-number")
+    )
+    for (subject, day), evs in sorted(by_party_day.items()):
+        party = who.get(evs[0].number) if evs[0].number else None
+        label = party or f"号码{subject}"
+        if len(evs) > attempts["threshold"]:
+            text = attempts.explanation.format(
+                date=day, who=label, count=len(evs), threshold=attempts["threshold"]
+            )
+            out.append(
+                _draft(
+                    attempts,
+                    catalog,
+                    evs,
+                    finding_key(attempts.id, subject, day),
+                    text,
+                    party,
+                    level=f">{attempts['threshold']} attempts",
+                )
+            )
+        answered = [e for e in evs if connected(e)]
+        if len(answered) > conn["threshold"]:
+            text = conn.explanation.format(
+                date=day, who=label, count=len(answered), threshold=conn["threshold"]
+            )
+            out.append(
+                _draft(
+                    conn,
+                    catalog,
+                    answered,
+                    finding_key(conn.id, subject, day),
+                    text,
+                    party,
+                    level=f">{conn['threshold']} connected",
+                )
+            )
+    for (number, day), evs in sorted(by_number_day.items()):
+        missed = [e for e in evs if e.status in UNANSWERED]
+        if len(missed) > unans["threshold"]:
+            text = unans.explanation.format(
+                date=day, number=number, count=len(missed), threshold=unans["threshold"]
+            )
+            out.append(
+                _draft(
+                    unans,
+                    catalog,
+                    missed,
+                    finding_key(unans.id, number, day),
+                    text,
+                    who.get(number),
+                    level=f">{unans['threshold']} unanswered",
+                )
+            )
+    return out
+
+
+def night_findings(
+    inbound: Sequence[EventRecord], who: dict[str, str | None], tz: ZoneInfo, catalog: Catalog
+) -> list[FindingDraft]:
+    """Category 3: each call or message by a collector outside [08:00:00, 21:00:00] local time."""
+    rule = catalog.rule("night-contact")
+    start, end, strict = (time.fromisoformat(rule[k]) for k in ("day_start", "day_end", "strict_end"))
+    out = []
+    for e in inbound:
+        if e.kind not in CONTACT_KINDS:
+            continue
+        local = e.at.astimezone(tz)
+        t = local.time().replace(tzinfo=None)
+        if start <= t <= end:
+            continue
+        what = {"call": "来电", "sms": "发来短信", "mms": "发来彩信"}[e.kind]
+        when = local.strftime("%Y-%m-%d %H:%M")
+        assumed = "（导出文件未注明时区，按本地时区推定）" if e.tz_assumed else ""
+        if t >= strict or t < start:
+            text = rule.explanation.format(when=when, who=_who(e.number, who), what=what) + assumed
+            out.append(
+                _draft(
+                    rule,
+                    catalog,
+                    [e],
+                    finding_key(rule.id, e.id),
+                    text,
+                    who.get(e.number or ""),
+                    level="22:00-08:00",
+                )
+            )
+        else:
+            text = rule["weak_explanation"].format(when=when, who=_who(e.number, who), what=what) + assumed
+            out.append(
+                _draft(
+                    rule,
+                    catalog,
+                    [e],
+                    finding_key(rule.id, e.id),
+                    text,
+                    who.get(e.number or ""),
+                    strength=rule["weak_strength"],
+                    level="21:00-22:00",
+                    instruments=tuple(rule["weak_instruments"]),
+                )
+            )
+    return out
+
+
+def _groups(events: Sequence[EventRecord], gap_minutes: int) -> list[list[EventRecord]]:
+    """Runs of events each no more than `gap_minutes` after the one before."""
+    runs: list[list[EventRecord]] = []
+    for e in sorted(events, key=lambda e: (e.at, e.id)):
+        if runs and (e.at - runs[-1][-1].at).total_seconds() <= gap_minutes * 60:
+            runs[-1].append(e)
+        else:
+            runs.append([e])
+    return runs
+
+
+def burst_findings(
+    events: Sequence[EventRecord], who: dict[str, str | None], settings: RuleSettings, catalog: Catalog
+) -> list[FindingDraft]:
+    """Category 9: message floods from many senders (verification codes), and call floods."""
+    tz = settings.timezone
+    sms_rule, call_rule = catalog.rule("sms-burst"), catalog.rule("call-burst")
+    out = []
+    messages = [
+        e
+        for e in events
+        if e.direction == "in"
+        and e.kind in ("sms", "mms")
+        and e.number not in settings.contacts
+        and e.number_class != "court"
+    ]
+    for run in _groups(messages, sms_rule["window_minutes"]):
+        senders = {e.number for e in run}
+        if len(run) >= sms_rule["min_messages"] and len(senders) >= sms_rule["min_senders"]:
+            minutes = max(1, round((run[-1].at - run[0].at).total_seconds() / 60))
+            when = run[0].at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+            text = sms_rule.explanation.format(
+                when=when, minutes=minutes, senders=len(senders), count=len(run)
+            )
+            parties = {who.get(e.number or "") for e in run} - {None}
+            out.append(
+                _draft(
+                    sms_rule,
+                    catalog,
+                    run,
+                    finding_key(sms_rule.id, run[0].id),
+                    text,
+                    parties.pop() if len(parties) == 1 else None,
+                )
+            )
+    calls_by_subject: dict[str, list[EventRecord]] = defaultdict(list)
+    for e in events:
+        if e.direction == "in" and e.kind == "call" and e.number in who:
+            calls_by_subject[who[e.number] or e.number].append(e)  # type: ignore[index]
+    for subject, calls in sorted(calls_by_subject.items()):
+        for run in _groups(calls, call_rule["window_minutes"]):
+            if len(run) >= call_rule["min_calls"]:
+                minutes = max(1, round((run[-1].at - run[0].at).total_seconds() / 60))
+                when = run[0].at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+                text = call_rule.explanation.format(when=when, minutes=minutes, who=subject, count=len(run))
+                out.append(
+                    _draft(
+                        call_rule,
+                        catalog,
+                        run,
+                        finding_key(call_rule.id, run[0].id),
+                        text,
+                        who.get(run[0].number or ""),
+                    )
+                )
+    return out
