@@ -40,7 +40,8 @@ def _npv(rate: float, flows: list[tuple[float, float]]) -> float:
 
 
 def effective_annual_rate(loan: LoanRecord) -> float:
-    """Annual IRR of the cash flows, by bisection (NPV falls as the rate rises)."""
+    """Annual IRR of the cash flows, by bisection: the borrower's NPV (money in first, repayments
+    later, discounted) rises with the rate, and the IRR is where it crosses zero."""
     if loan.received <= 0:
         raise UsageError("the amount received must be more than zero")
     flows = [(0.0, float(loan.received))]
@@ -55,9 +56,9 @@ def effective_annual_rate(loan: LoanRecord) -> float:
     for _ in range(200):
         mid = (low + high) / 2
         if _npv(mid, flows) > 0:
-            low = mid
-        else:
             high = mid
+        else:
+            low = mid
     return (low + high) / 2
 
 
