@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from evidence.records import EventRecord, FindingDraft, PartyRecord
 from evidence.rules.catalog import Catalog, finding_key, load_catalog
 from evidence.rules.fees import loan_findings
-from evidence.rules.texts import is_collection_text, text_hits
+from evidence.rules.texts import TextJudge, is_collection_text
 from evidence.rules.timing import burst_findings, day_count_findings, night_findings
 
 __all__ = ["Catalog", "RuleSettings", "apply_rules", "finding_key", "load_catalog"]
@@ -37,9 +37,10 @@ class RuleSettings:
 
 
 def collectors(
-    events: Sequence[EventRecord], settings: RuleSettings, catalog: Catalog
+    events: Sequence[EventRecord], settings: RuleSettings, catalog: Catalog, judge: TextJudge | None = None
 ) -> dict[str, str | None]:
     """number → party name (None for an undeclared collector)."""
+    judge = judge or TextJudge(catalog)
     found: dict[str, str | None] = {}
     for e in events:
         if e.number is None or e.number in settings.owner_numbers:
@@ -53,8 +54,7 @@ def collectors(
             e.direction == "in"
             and e.text
             and (
-                is_collection_text(e.text, catalog)
-                or any(h.category != 7 for h in text_hits(e.text, catalog, False))
+                is_collection_text(e.text, catalog) or any(h.category != 7 for h in judge.hits(e.text, False))
             )
         ):
             found[e.number] = None
@@ -69,13 +69,14 @@ def apply_rules(
     loans: Sequence[object] = (),
 ) -> list[FindingDraft]:
     catalog = catalog or load_catalog()
-    who = collectors(events, settings, catalog)
+    judge = TextJudge(catalog)
+    who = collectors(events, settings, catalog, judge)
     inbound = [e for e in events if e.direction == "in" and e.number in who]
     out: list[FindingDraft] = []
     out += day_count_findings(inbound, who, settings.timezone, catalog)
     out += night_findings(inbound, who, settings.timezone, catalog)
     out += burst_findings(events, who, settings, catalog)
-    out += text_findings(events, who, settings, catalog, parties)
+    out += text_findings(events, who, settings, judge, parties)
     out += loan_findings(loans, catalog)
     out.sort(key=lambda f: (f.at, f.category, f.key))
     return out
@@ -98,9 +99,10 @@ def text_findings(
     events: Sequence[EventRecord],
     who: dict[str, str | None],
     settings: RuleSettings,
-    catalog: Catalog,
+    judge: TextJudge,
     parties: Sequence[PartyRecord] = (),
 ) -> list[FindingDraft]:
+    catalog = judge.catalog
     by_category = {r.category: r for r in catalog.rules.values() if r.id.startswith("text-")}
     out = []
     for e in events:
@@ -111,9 +113,12 @@ def text_findings(
             pass
         elif not (e.direction == "in" and e.number in who):
             continue
-        for hit in text_hits(e.text, catalog, official_sender=e.number_class == "court"):
+        hits = judge.hits(e.text, official_sender=e.number_class == "court")
+        if not hits:
+            continue
+        when = e.at.astimezone(settings.timezone).strftime("%Y-%m-%d %H:%M")
+        for hit in hits:
             rule = by_category[hit.category]
-            when = e.at.astimezone(settings.timezone).strftime("%Y-%m-%d %H:%M")
             out.append(
                 FindingDraft(
                     key=finding_key(rule.id, e.id),

@@ -64,12 +64,18 @@ class Catalog:
     collection: re.Pattern[str]
     negation: re.Pattern[str]
     verification: re.Pattern[str]
+    any_category: re.Pattern[str]
+    _names: dict[tuple[str, ...], tuple[str, ...]]
 
     def rule(self, rule_id: str) -> Rule:
         return self.rules[rule_id]
 
     def instrument_names(self, keys: tuple[str, ...] | list[str]) -> tuple[str, ...]:
-        return tuple(self.instruments[k]["name"] for k in keys)
+        key = tuple(keys)
+        names = self._names.get(key)
+        if names is None:
+            names = self._names[key] = tuple(self.instruments[k]["name"] for k in key)
+        return names
 
 
 def _rule(raw: dict[str, Any], instruments: dict[str, Any]) -> Rule:
@@ -110,6 +116,7 @@ def load_catalog() -> Catalog:
             raise CatalogError(f"instrument {key} lacks a verification mark")
     rules = {r["id"]: _rule(r, instruments) for r in data["rule"]}
     patterns = {int(k): re.compile(v) for k, v in pats["category"].items()}
+    any_category = re.compile("|".join(f"(?:{p.pattern})" for p in patterns.values()))
     return Catalog(
         rules,
         instruments,
@@ -117,4 +124,6 @@ def load_catalog() -> Catalog:
         re.compile(pats["collection"]),
         re.compile(pats["negation"]),
         re.compile(pats["verification"], re.IGNORECASE),
+        any_category,
+        {},
     )

@@ -37,8 +37,25 @@ def excerpt(text: str, m: re.Match[str] | None = None) -> str:
     return ("…" if start else "") + piece + ("…" if start + EXCERPT_CHARS < len(flat) else "")
 
 
+class TextJudge:
+    """text_hits with a memo: collectors send the same templated messages again and again."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self._memo: dict[tuple[str, bool], list[TextHit]] = {}
+
+    def hits(self, text: str, official_sender: bool) -> list[TextHit]:
+        key = (text, official_sender)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = text_hits(text, self.catalog, official_sender)
+        return found
+
+
 def text_hits(text: str, catalog: Catalog, official_sender: bool) -> list[TextHit]:
     """Which text categories a message engages; legal-process claims only count from unofficial senders."""
+    if catalog.any_category.search(text) is None:  # one pass rules out most messages
+        return []
     text = " ".join(text.split())
     hits = []
     for category, pattern in catalog.patterns.items():

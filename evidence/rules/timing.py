@@ -138,7 +138,7 @@ def night_findings(
         if e.kind not in CONTACT_KINDS:
             continue
         local = e.at.astimezone(tz)
-        t = local.time().replace(tzinfo=None)
+        t = local.time()  # naive wall-clock time
         if start <= t <= end:
             continue
         what = {"call": "来电", "sms": "发来短信", "mms": "发来彩信"}[e.kind]
