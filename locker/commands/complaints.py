@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from evidence import profile as core_profile
@@ -61,4 +63,122 @@ def profile_show(app: AppContext, as_json: bool) -> None:
         click.echo(f"{f:10} {values.get(f, '(not set)')}")
 
 
-COMMANDS: list[click.Command] = [profile]
+@click.command()
+@click.option(
+    "--to",
+    "channel",
+    required=True,
+    type=click.Choice(["12321", "12315", "nifa", "police", "12378"]),
+    help="The authority the complaint is shaped for.",
+)
+@click.option("--party", help="Only this respondent's evidence (recommended: one complaint per lender).")
+@click.option("--since", help="From this date (2026-08-11).")
+@click.option("--until", help="Up to this date (inclusive).")
+@click.option(
+    "--font", type=click.Path(path_type=Path, dir_okay=False), help="A Chinese TrueType font to embed."
+)
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Where to write the PDF.",
+)
+@pass_app
+def report(
+    app: AppContext,
+    channel: str,
+    party: str | None,
+    since: str | None,
+    until: str | None,
+    font: Path | None,
+    out: Path,
+) -> None:
+    """Write a complaint PDF in Simplified Chinese for one authority, with its evidence list.
+
+    \b
+    Channels: 12321 (spam and harassment), 12315 (market regulator: collection companies),
+    nifa (internet finance association), police (报案材料), 12378 (banks, consumer finance).
+
+    \b
+    Example:
+      locker report --to 12321 --party 好借花 -o 12321.pdf
+    """
+    from complaints.assembly import assemble_complaint
+    from complaints.gather import gather_case
+    from complaints.render import render_complaint_pdf
+    from evidence import custody
+    from evidence.events import parse_when
+
+    store = app.store()
+    case = gather_case(store, party)
+    complaint = assemble_complaint(
+        channel,
+        case,
+        since=parse_when(since, store.timezone) if since else None,
+        until=parse_when(until, store.timezone, end=True) if until else None,
+    )
+    result = render_complaint_pdf(complaint, out, font)
+    with store.transaction() as s:
+        custody.append(
+            s,
+            "report",
+            {
+                "channel": channel,
+                "party": party,
+                "findings": len(complaint.findings),
+                "items": len(complaint.evidence),
+            },
+            store.now(),
+        )
+    for w in result.warnings:
+        status(f"warning: {w}")
+    status(
+        f"wrote {out}: {result.pages} pages, {len(complaint.findings)} findings, "
+        f"{len(complaint.evidence)} evidence items (custody head {case.custody_head[:16]}…)"
+    )
+
+
+@click.command(name="export")
+@click.option("--party", help="Only this respondent's findings, events and originals.")
+@click.option(
+    "--report",
+    "reports",
+    multiple=True,
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="A report PDF to include (repeatable).",
+)
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Where to write the ZIP.",
+)
+@pass_app
+def export(app: AppContext, party: str | None, reports: tuple[Path, ...], out: Path) -> None:
+    """Write a bundle a lawyer can verify without locker: a BagIt bag in a ZIP.
+
+    It holds the originals, the reports you name, the custody log, events and findings as
+    CSV, SHA-256 manifests and a bilingual VERIFY.txt.
+
+    \b
+    Example:
+      locker export --party 好借花 --report 12321.pdf -o bundle.zip
+    """
+    from complaints.bundle import export_bundle
+
+    from complaints.gather import custody_log, gather_case
+    from evidence import custody
+
+    store = app.store()
+    case = gather_case(store, party)
+    result = export_bundle(case, out, list(reports), custody_log(store))
+    with store.transaction() as s:
+        custody.append(s, "export", {"party": party, "originals": result.originals}, store.now())
+    status(f"wrote {out}: {result.originals} originals, custody head {case.custody_head[:16]}…")
+
+
+COMMANDS: list[click.Command] = [profile, report, export]

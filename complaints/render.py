@@ -1,0 +1,366 @@
+"""Rendering a complaint as a PDF (reportlab platypus) in Simplified Chinese with an embedded CJK font."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import time
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from PIL import Image as PILImage
+from reportlab.graphics.shapes import Drawing, Line, Rect, String
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import (
+    Image,
+    KeepTogether,
+    PageBreak,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from complaints.assembly import EVENT_NAMES, Complaint
+from evidence.atomic import atomic_write_bytes
+from evidence.errors import UsageError
+
+FONT_CANDIDATES = (
+    Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
+    Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
+    Path("/usr/share/fonts/truetype/arphic/uming.ttc"),
+)
+FONT = "LockerCJK"
+FALLBACK_FONT = "STSong-Light"
+THUMB_PX = 360
+NIGHT_START, DAY_START = time(21, 0, 1), time(8, 0)
+PAGE_W, PAGE_H = A4
+MARGIN = 18 * mm
+
+
+@dataclass
+class RenderResult:
+    path: Path
+    pages: int
+    font: str
+    warnings: list[str] = field(default_factory=list)
+
+
+def register_font(font_path: Path | None) -> tuple[str, list[str]]:
+    """Register an embeddable TrueType CJK font; fall back to a non-embedded CID font with a warning."""
+    if font_path is not None and not font_path.is_file():
+        raise UsageError(f"no font file at {font_path}")
+    for path in [font_path] if font_path else list(FONT_CANDIDATES):
+        if path is not None and path.is_file():
+            try:
+                if FONT not in pdfmetrics.getRegisteredFontNames():
+                    kwargs = {"subfontIndex": 0} if path.suffix.lower() == ".ttc" else {}
+                    pdfmetrics.registerFont(TTFont(FONT, str(path), **kwargs))
+                return FONT, []
+            except Exception as e:  # a font reportlab cannot embed (e.g. CFF outlines)
+                if font_path is not None:
+                    raise UsageError(
+                        f"cannot embed {font_path.name} ({type(e).__name__}): give a TrueType font"
+                    ) from e
+    pdfmetrics.registerFont(UnicodeCIDFont(FALLBACK_FONT))
+    return FALLBACK_FONT, [
+        "no embeddable Chinese TrueType font found (install fonts-wqy-zenhei or use --font): "
+        "the PDF uses a built-in font that some viewers may not show"
+    ]
+
+
+def _styles(font: str) -> dict[str, ParagraphStyle]:
+    base = ParagraphStyle("base", fontName=font, fontSize=10.5, leading=16, wordWrap="CJK")
+    return {
+        "base": base,
+        "title": ParagraphStyle(
+            "title", parent=base, fontSize=17, leading=24, alignment=TA_CENTER, spaceAfter=8
+        ),
+        "h2": ParagraphStyle("h2", parent=base, fontSize=12.5, leading=19, spaceBefore=10, spaceAfter=4),
+        "small": ParagraphStyle("small", parent=base, fontSize=8.5, leading=12),
+        "cell": ParagraphStyle("cell", parent=base, fontSize=8.5, leading=11.5),
+        "hash": ParagraphStyle(
+            "hash", parent=base, fontName="Courier", fontSize=7, leading=9, wordWrap="CJK"
+        ),
+    }
+
+
+def _p(text: str, style: ParagraphStyle) -> Paragraph:
+    return Paragraph(escape(text).replace("\n", "<br/>"), style)
+
+
+def _table(rows: list[list[object]], widths: list[float], font: str) -> Table:
+    t = Table(rows, colWidths=widths, repeatRows=1)
+    t.setStyle(
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), font),
+                ("FONTSIZE", (0, 0), (-1, -1), 8.5),
+                ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8e8e8")),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
+    return t
+
+
+def calls_chart(c: Complaint, width: float) -> Drawing | None:
+    """Incoming calls per local day: night calls in red on top, the 3-a-day line dashed."""
+    tz = c.case.timezone
+    calls = [e for e in c.events if e.kind == "call" and e.direction == "in"]
+    if not calls:
+        return None
+    day: Counter[str] = Counter()
+    night: Counter[str] = Counter()
+    for e in calls:
+        local = e.at.astimezone(tz)
+        d = local.strftime("%m-%d")
+        day[d] += 1
+        if not (DAY_START <= local.time() < NIGHT_START):
+            night[d] += 1
+    days = sorted(day)
+    height, left, bottom = 150.0, 28.0, 30.0
+    top = max(max(day.values()), 4)
+    scale = (height - bottom - 20) / top
+    bar_w = min(28.0, (width - left - 10) / max(len(days), 1) * 0.6)
+    step = (width - left - 10) / max(len(days), 1)
+    g = Drawing(width, height)
+    g.add(Line(left, bottom, width - 5, bottom, strokeColor=colors.black))
+    for n in range(0, top + 1, max(1, top // 5)):
+        g.add(String(left - 14, bottom + n * scale - 3, str(n), fontName="Helvetica", fontSize=7))
+    for i, d in enumerate(days):
+        x = left + i * step + (step - bar_w) / 2
+        day_only = day[d] - night[d]
+        g.add(Rect(x, bottom, bar_w, day_only * scale, fillColor=colors.HexColor("#4a78b5"), strokeWidth=0))
+        if night[d]:
+            g.add(
+                Rect(
+                    x,
+                    bottom + day_only * scale,
+                    bar_w,
+                    night[d] * scale,
+                    fillColor=colors.HexColor("#c0392b"),
+                    strokeWidth=0,
+                )
+            )
+        g.add(String(x, bottom - 12, d, fontName="Helvetica", fontSize=7))
+        g.add(
+            String(
+                x + bar_w / 2 - 3, bottom + day[d] * scale + 3, str(day[d]), fontName="Helvetica", fontSize=7
+            )
+        )
+    limit = Line(
+        left,
+        bottom + 3 * scale,
+        width - 5,
+        bottom + 3 * scale,
+        strokeColor=colors.HexColor("#e67e22"),
+        strokeDashArray=[4, 3],
+    )
+    g.add(limit)
+    font = FONT if FONT in pdfmetrics.getRegisteredFontNames() else FALLBACK_FONT
+    g.add(
+        String(
+            left,
+            height - 12,
+            "每日来电次数（蓝：白天；红：21:00后或08:00前；橙色虚线：每日3次）",
+            fontName=font,
+            fontSize=8,
+        )
+    )
+    return g
+
+
+def thumbnail(c: Complaint, item_id: int) -> Image | None:
+    """A small re-encoded copy of a screenshot: pixels only, no EXIF or other metadata."""
+    if c.case.originals is None:
+        return None
+    try:
+        with c.case.originals(item_id) as f, PILImage.open(f) as img:
+            img.thumbnail((THUMB_PX, THUMB_PX))
+            clean = PILImage.new("RGB", img.size, "white")
+            clean.paste(img.convert("RGB"))
+    except Exception:  # an image Pillow cannot read is listed, just not shown
+        return None
+    buf = io.BytesIO()
+    clean.save(buf, "PNG")  # a fresh PNG carries no EXIF, GPS or device tags
+    buf.seek(0)
+    w, h = clean.size
+    ratio = min(60 * mm / w, 80 * mm / h)
+    return Image(buf, width=w * ratio, height=h * ratio)
+
+
+def _story(c: Complaint, font: str) -> list[object]:
+    st = _styles(font)
+    profile = c.case.profile
+    usable = PAGE_W - 2 * MARGIN
+    s: list[object] = [
+        _p(c.channel.title, st["title"]),
+        _p(f"致：{c.channel.addressee}", st["base"]),
+        Spacer(1, 6),
+    ]
+    who = [[_p("投诉/举报/报案人", st["cell"]), _p(profile.name or "", st["cell"])]]
+    for label, value in (
+        ("身份证号", profile.id_number),
+        ("联系电话", profile.phone),
+        ("地址", profile.address),
+    ):
+        if value:
+            who.append([_p(label, st["cell"]), _p(value, st["cell"])])
+    who.append([_p("被投诉/举报方", st["cell"]), _p(c.respondent, st["cell"])])
+    who.append([_p("相关号码", st["cell"]), _p("、".join(c.respondent_numbers) or "（见下文）", st["cell"])])
+    s += [_table(who, [32 * mm, usable - 32 * mm], font), Spacer(1, 8)]
+    s += [_p("一、事实与理由", st["h2"]), _p(c.letter, st["base"])]
+    s += [_p("二、违规行为统计", st["h2"])]
+    rows: list[list[object]] = [[_p(h, st["cell"]) for h in ("类别", "违规行为", "项数")]]
+    rows += [
+        [_p(str(x.category), st["cell"]), _p(x.name, st["cell"]), _p(str(x.count), st["cell"])]
+        for x in c.categories
+    ]
+    s += [_table(rows, [14 * mm, usable - 34 * mm, 20 * mm], font)]
+    s += [_p("三、依据", st["h2"])]
+    for x in c.categories:
+        s.append(_p(f"{x.name}：" + "；".join(x.instruments), st["base"]))
+    s += [_p("四、请求事项", st["h2"])]
+    s += [_p(f"{n}. {r}", st["base"]) for n, r in enumerate(c.channel.requests, 1)]
+    s += [
+        Spacer(1, 14),
+        _p("此致", st["base"]),
+        _p(c.channel.addressee, st["base"]),
+        Spacer(1, 18),
+        _p(f"{c.channel.form}人（签名）：____________________", st["base"]),
+        _p(f"日期：{c.case.generated_at.astimezone(c.case.timezone):%Y年%m月%d日}", st["base"]),
+        Spacer(1, 8),
+        _p("提交方式：" + "".join(c.channel.submit), st["small"]),
+    ]
+    s += [PageBreak(), _p("证据清单", st["title"])]
+    rows = [[_p(h, st["cell"]) for h in ("编号", "名称", "类型", "来源", "时间", "SHA-256", "证明内容")]]
+    for r in c.evidence:
+        rows.append(
+            [
+                _p(str(r.no), st["cell"]),
+                _p(r.item.name, st["cell"]),
+                _p(r.kind, st["cell"]),
+                _p(r.source, st["cell"]),
+                _p(r.time, st["cell"]),
+                _p(r.item.sha256, st["hash"]),
+                _p(r.proves, st["cell"]),
+            ]
+        )
+    s += [_table(rows, [10 * mm, 34 * mm, 16 * mm, 22 * mm, 20 * mm, 34 * mm, usable - 136 * mm], font)]
+    s += [Spacer(1, 8), _p(c.hash_statement, st["small"])]
+    s += [PageBreak(), _p("附录一：违规事项明细", st["title"])]
+    for f in c.findings:
+        mark = "（已由本人确认）" if f.status == "confirmed" else ""
+        s.append(_p(f"［{f.category}］{c.local(f.at)}　{f.explanation}{mark}", st["small"]))
+    messages = [e for e in c.events if e.kind in ("sms", "mms", "image") and e.text]
+    if messages:
+        s += [_p("附录二：短信及截图文字原文", st["h2"])]
+        rows = [[_p(h, st["cell"]) for h in ("时间", "号码", "类型", "原文")]]
+        rows += [
+            [
+                _p(c.local(e.at) + ("*" if e.tz_assumed else ""), st["cell"]),
+                _p(e.number or "—", st["cell"]),
+                _p(EVENT_NAMES.get(e.kind, e.kind), st["cell"]),
+                _p(e.text or "", st["cell"]),
+            ]
+            for e in messages
+        ]
+        s += [_table(rows, [26 * mm, 28 * mm, 14 * mm, usable - 68 * mm], font)]
+    calls = [e for e in c.events if e.kind == "call"]
+    if calls:
+        s += [_p("附录三：来电记录", st["h2"])]
+        chart = calls_chart(c, usable)
+        if chart is not None:
+            s += [chart, Spacer(1, 6)]
+        rows = [[_p(h, st["cell"]) for h in ("时间", "号码", "状态", "时长（秒）")]]
+        status = {
+            "answered": "已接通",
+            "missed": "未接",
+            "rejected": "拒接",
+            "blocked": "已拦截",
+            "voicemail": "语音信箱",
+        }
+        rows += [
+            [
+                _p(c.local(e.at) + ("*" if e.tz_assumed else ""), st["cell"]),
+                _p(e.number or "—", st["cell"]),
+                _p(status.get(e.status or "", "—"), st["cell"]),
+                _p(f"{e.duration:.0f}" if e.duration is not None else "—", st["cell"]),
+            ]
+            for e in calls
+        ]
+        s += [_table(rows, [40 * mm, 40 * mm, 30 * mm, usable - 110 * mm], font)]
+    shots = [r for r in c.evidence if r.item.kind == "image"]
+    if shots:
+        s += [_p("附录四：截图（缩略图，已去除元数据）", st["h2"])]
+        for r in shots:
+            img = thumbnail(c, r.item.id)
+            if img is not None:
+                s.append(KeepTogether([_p(f"证据{r.no}：{r.item.name}", st["small"]), img, Spacer(1, 6)]))
+    if c.channel.per_number:
+        s += [PageBreak(), _p("附录五：按号码填写的12321举报内容", st["title"])]
+        by_number: dict[str, list] = {}  # type: ignore[type-arg]
+        for e in c.events:
+            if e.number and e.kind in ("call", "sms", "mms"):
+                by_number.setdefault(e.number, []).append(e)
+        for number, evs in by_number.items():
+            s.append(_p(f"被举报号码：{number}", st["h2"]))
+            rows = [[_p(h, st["cell"]) for h in ("号码", "时间", "类型", "时长", "原文")]]
+            for e in evs:
+                rows.append(
+                    [
+                        _p(number, st["cell"]),
+                        _p(c.local(e.at), st["cell"]),
+                        _p("短信" if e.kind in ("sms", "mms") else "来电", st["cell"]),
+                        _p(f"{e.duration:.0f}秒" if e.duration else "—", st["cell"]),
+                        _p(e.text or "", st["cell"]),
+                    ]
+                )
+            s.append(_table(rows, [28 * mm, 28 * mm, 12 * mm, 14 * mm, usable - 82 * mm], font))
+            texts = [e.text for e in evs if e.text and e.kind in ("sms", "mms")]
+            if texts:
+                s.append(_p("转发短信（发送至12321）：", st["small"]))
+                s += [_p(f"{number}*{t}", st["cell"]) for t in texts]
+    return s
+
+
+def render_complaint_pdf(complaint: Complaint, out: Path, font_path: Path | None = None) -> RenderResult:
+    """Render and write atomically; every page carries the custody head hash and generation time."""
+    font, warnings = register_font(font_path)
+    generated = complaint.case.generated_at.astimezone(complaint.case.timezone).strftime("%Y-%m-%d %H:%M %z")
+    head = complaint.case.custody_head
+
+    def footer(canvas, doc) -> None:  # type: ignore[no-untyped-def]
+        canvas.saveState()
+        canvas.setFont(font, 7)
+        canvas.drawString(MARGIN, 10 * mm, f"生成时间 {generated}　保管日志链首哈希 {head}")
+        canvas.drawRightString(PAGE_W - MARGIN, 10 * mm, f"第 {doc.page} 页")
+        canvas.restoreState()
+
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buf,
+        pagesize=A4,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=MARGIN + 6 * mm,
+        title=complaint.channel.title,
+        author="",
+        creator="locker",
+        subject=complaint.channel.name,
+    )
+    doc.build(_story(complaint, font), onFirstPage=footer, onLaterPages=footer)
+    atomic_write_bytes(out, buf.getvalue())
+    return RenderResult(out, doc.page, font, warnings)

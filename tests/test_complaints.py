@@ -1,0 +1,168 @@
+"""Complaints and the bundle, checked with real tools: pdffonts, pdftotext, pdfimages, bagit, sha256sum."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tests.conftest import DEMO, run_cli
+
+PARTY = [
+    "party",
+    "add",
+    "好借花",
+    "--number",
+    "17155550001",
+    "--number",
+    "17155550002",
+    "--number",
+    "10691110001",
+    "--number",
+    "075512345678",
+    "--signature",
+    "【好借花】",
+]
+PROFILE = [
+    "profile",
+    "set",
+    "--name",
+    "王五",
+    "--id-number",
+    "440305199202021234",
+    "--phone",
+    "13600000000",
+    "--address",
+    "深圳市南山区科技园一路1号",
+]
+needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils is not installed")
+
+
+@pytest.fixture
+def case_home(cli_home: Path, tmp_path: Path) -> Path:
+    assert run_cli(cli_home, *PARTY).exit_code == 0
+    assert (
+        run_cli(
+            cli_home, "add", *map(str, sorted(p for p in DEMO.iterdir() if p.name != "case.json"))
+        ).exit_code
+        == 0
+    )
+    # A second lender whose evidence must never leak into 好借花's documents.
+    other = tmp_path / "sms-other.xml"
+    other.write_text(
+        '<?xml version="1.0"?><smses count="1"><sms address="17088889999" date="1786500000000" type="1" '
+        'body="【速借宝】你欠款逾期了，再不还就上门找你" contact_name="(Unknown)" /></smses>',
+        encoding="utf-8",
+    )
+    assert run_cli(cli_home, "party", "add", "速借宝", "--number", "17088889999").exit_code == 0
+    assert run_cli(cli_home, "add", str(other)).exit_code == 0
+    return cli_home
+
+
+def pdf_text(path: Path) -> str:
+    out = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return out.replace(" ", "").replace("\n", "")
+
+
+def test_report_refuses_without_the_channels_profile_fields(case_home: Path, tmp_path: Path) -> None:
+    r = run_cli(case_home, "report", "--to", "police", "--party", "好借花", "-o", str(tmp_path / "x.pdf"))
+    assert r.exit_code == 4 and "身份证号" in r.stderr and "--id-number" in r.stderr
+    assert not (tmp_path / "x.pdf").exists()
+
+
+@needs_poppler
+@pytest.mark.parametrize("channel", ["12321", "12315", "nifa", "police", "12378"])
+def test_every_channel_renders_chinese_with_an_embedded_font(
+    case_home: Path, tmp_path: Path, channel: str
+) -> None:
+    assert run_cli(case_home, *PROFILE).exit_code == 0
+    out = tmp_path / f"{channel}.pdf"
+    r = run_cli(case_home, "report", "--to", channel, "--party", "好借花", "-o", str(out))
+    assert r.exit_code == 0, r.stderr
+    fonts = subprocess.run(["pdffonts", str(out)], capture_output=True, text=True, check=True).stdout
+    cjk = [line for line in fonts.splitlines() if "WenQuanYi" in line]
+    assert cjk and all(" yes " in line for line in cjk)  # embedded
+    text = pdf_text(out)
+    for needle in ("证据清单", "好借花", "王五", "此致", "SHA-256", "不能证明"):
+        assert needle in text, needle
+    items = json.loads(run_cli(case_home, "ls", "--json").stdout)
+    sms = next(i for i in items if i["name"] == "sms-20260817.xml")
+    assert sms["sha256"] in text  # full hash in the evidence list
+    assert "速借宝" not in text and "17088889999" not in text  # --party scoping
+    if channel == "12321":
+        assert "17155550002*你同事的电话我们都有" in text  # ready 号码*原文 forwarding strings
+
+
+@needs_poppler
+def test_thumbnails_carry_no_exif(cli_home: Path, tmp_path: Path) -> None:
+    from PIL import ImageDraw, ImageFont
+
+    img = Image.new("RGB", (600, 300), "white")
+    font = ImageFont.truetype("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 28)
+    ImageDraw.Draw(img).text((20, 100), "好借花客服：不还钱就把你身份证照片发到群里", font=font, fill="black")
+    exif = Image.Exif()
+    exif[0x010F] = "SECRETPHONEMAKER"  # Make
+    shot = tmp_path / "Screenshot_2026-08-12-22-48-30-517_com.tencent.mm.jpg"
+    img.save(shot, "JPEG", exif=exif)
+    run_cli(cli_home, *PARTY)
+    run_cli(cli_home, *PROFILE)
+    assert run_cli(cli_home, "add", str(shot)).exit_code == 0
+    findings = json.loads(run_cli(cli_home, "findings", "--json").stdout)
+    if not findings:
+        pytest.skip("needs the ocr extra to read the screenshot")
+    out = tmp_path / "r.pdf"
+    assert run_cli(cli_home, "report", "--to", "12321", "-o", str(out)).exit_code == 0
+    assert b"SECRETPHONEMAKER" not in out.read_bytes()
+    subprocess.run(["pdfimages", "-all", str(out), str(tmp_path / "img")], check=True)
+    extracted = [p for p in tmp_path.glob("img-*")]
+    assert extracted
+    for p in extracted:
+        with Image.open(p) as im:
+            assert not im.getexif()
+
+
+def test_export_is_a_valid_bag_with_the_exact_originals(case_home: Path, tmp_path: Path) -> None:
+    import bagit
+
+    bundle = tmp_path / "bundle.zip"
+    r = run_cli(case_home, "export", "--party", "好借花", "-o", str(bundle))
+    assert r.exit_code == 0, r.stderr
+    with zipfile.ZipFile(bundle) as z:
+        z.extractall(tmp_path / "x")
+        names = z.namelist()
+    assert not any(n.startswith("/") or ".." in n for n in names)
+    bag_dir = tmp_path / "x" / "locker-bundle"
+    bag = bagit.Bag(str(bag_dir))
+    bag.validate()
+    listed = json.loads(run_cli(case_home, "ls", "--json").stdout)
+    by_sha = {i["sha256"]: i for i in listed}
+    originals = list((bag_dir / "data" / "originals").iterdir())
+    assert originals
+    for p in originals:
+        sha = hashlib.sha256(p.read_bytes()).hexdigest()
+        assert sha in by_sha and (DEMO / by_sha[sha]["name"]).read_bytes() == p.read_bytes()
+    events_csv = (bag_dir / "data" / "events.csv").read_text(encoding="utf-8-sig")
+    assert "17088889999" not in events_csv and "13700137000" not in events_csv  # no unrelated contacts
+    assert str(tmp_path) not in (bag_dir / "data" / "custody-log.jsonl").read_text()
+    check = subprocess.run(
+        ["sha256sum", "-c", "manifest-sha256.txt"], cwd=bag_dir, capture_output=True, text=True
+    )
+    assert check.returncode == 0, check.stdout
+    verify = (bag_dir / "VERIFY.txt").read_text(encoding="utf-8")
+    assert "sha256sum -c manifest-sha256.txt" in verify and "如何核对" in verify
+
+
+def test_bundle_refuses_an_original_that_changed(case_home: Path, tmp_path: Path) -> None:
+    obj = sorted((case_home / "objects").iterdir())[0]
+    data = bytearray(obj.read_bytes())
+    data[-3] ^= 1
+    obj.write_bytes(bytes(data))
+    r = run_cli(case_home, "export", "-o", str(tmp_path / "b.zip"))
+    assert r.exit_code != 0 and not (tmp_path / "b.zip").exists()
+    assert "Traceback" not in r.stderr
