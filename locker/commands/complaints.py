@@ -169,7 +169,6 @@ def export(app: AppContext, party: str | None, reports: tuple[Path, ...], out: P
       locker export --party 好借花 --report 12321.pdf -o bundle.zip
     """
     from complaints.bundle import export_bundle
-
     from complaints.gather import custody_log, gather_case
     from evidence import custody
 
