@@ -269,14 +269,14 @@ def _story(c: Complaint, font: str) -> list[object]:
         rows = [[_p(h, st["cell"]) for h in ("时间", "号码", "类型", "原文")]]
         rows += [
             [
-                _p(c.local(e.at) + ("*" if e.tz_assumed else ""), st["cell"]),
-                _p(e.number or "—", st["cell"]),
-                _p(EVENT_NAMES.get(e.kind, e.kind), st["cell"]),
+                c.local(e.at) + ("*" if e.tz_assumed else ""),
+                e.number or "—",
+                EVENT_NAMES.get(e.kind, e.kind),
                 _p(e.text or "", st["cell"]),
             ]
             for e in messages
         ]
-        s += [_table(rows, [26 * mm, 28 * mm, 14 * mm, usable - 68 * mm], font)]
+        s += [_table(rows, [31 * mm, 27 * mm, 12 * mm, usable - 70 * mm], font)]
     calls = [e for e in c.events if e.kind == "call"]
     if calls:
         s += [_p("附录三：来电记录", st["h2"])]
@@ -293,10 +293,10 @@ def _story(c: Complaint, font: str) -> list[object]:
         }
         rows += [
             [
-                _p(c.local(e.at) + ("*" if e.tz_assumed else ""), st["cell"]),
-                _p(e.number or "—", st["cell"]),
-                _p(status.get(e.status or "", "—"), st["cell"]),
-                _p(f"{e.duration:.0f}" if e.duration is not None else "—", st["cell"]),
+                c.local(e.at) + ("*" if e.tz_assumed else ""),
+                e.number or "—",
+                status.get(e.status or "", "—"),
+                f"{e.duration:.0f}" if e.duration is not None else "—",
             ]
             for e in calls
         ]
@@ -320,14 +320,14 @@ def _story(c: Complaint, font: str) -> list[object]:
             for e in evs:
                 rows.append(
                     [
-                        _p(number, st["cell"]),
-                        _p(c.local(e.at), st["cell"]),
-                        _p("短信" if e.kind in ("sms", "mms") else "来电", st["cell"]),
-                        _p(f"{e.duration:.0f}秒" if e.duration else "—", st["cell"]),
+                        number,
+                        c.local(e.at),
+                        "短信" if e.kind in ("sms", "mms") else "来电",
+                        f"{e.duration:.0f}秒" if e.duration else "—",
                         _p(e.text or "", st["cell"]),
                     ]
                 )
-            s.append(_table(rows, [28 * mm, 28 * mm, 12 * mm, 14 * mm, usable - 82 * mm], font))
+            s.append(_table(rows, [27 * mm, 29 * mm, 11 * mm, 14 * mm, usable - 81 * mm], font))
             texts = [e.text for e in evs if e.text and e.kind in ("sms", "mms")]
             if texts:
                 s.append(_p("转发短信（发送至12321）：", st["small"]))

@@ -19,7 +19,7 @@ echo "recovery key written to $OUT/recovery-key.txt (a real user writes it on pa
 
 step "locker party add 好借花 --number ...  (the lender's numbers, from case.json)"
 "$LOCKER" party add 好借花 --number 17155550001 --number 17155550002 --number 10691110001 --number 075512345678 \
-  --signature 【好借花】 2>/dev/null || echo "(parties arrive with the importers issue)"
+  --signature 【好借花】
 
 step "locker add  (every file of the demo case)"
 "$LOCKER" add "$DEMO"/*.xml "$DEMO"/*.m4a "$DEMO"/*.mp3 "$DEMO"/*.jpg
@@ -27,30 +27,26 @@ step "locker add  (every file of the demo case)"
 step "locker ls"
 "$LOCKER" ls
 
-if "$LOCKER" events --help >/dev/null 2>&1; then
-  step "locker events --per-day  (contacts per day)"
-  "$LOCKER" events --per-day
-fi
+step "locker events --per-day  (contacts per day)"
+"$LOCKER" events --per-day
 
-if "$LOCKER" findings --help >/dev/null 2>&1; then
-  step "locker findings"
-  "$LOCKER" findings
-  step "locker triage  (a genuine court message, then a fake 'mediation' one)"
-  "$LOCKER" triage --from 12368 "【XX市XX区人民法院】王五：您与好借花网络小额贷款有限公司借款合同纠纷一案已立案，案号（2026）粤0305民诉前调1234号。请登录人民法院在线服务平台查看诉前调解材料，如有疑问请拨打本院公开电话核实。" || true
-  "$LOCKER" triage --from 17155550009 "【法院调解中心】王五你好，你的欠款已进入诉前调解程序，请2小时内添加调解员微信tj2026并缴纳保证金3000元，否则立即冻结名下银行卡并列入失信名单。" || true
-fi
+step "locker findings  (the ten categories, each pointing at its events and items)"
+"$LOCKER" findings
+
+step "locker triage  (a genuine court message, then a fake 'mediation' one)"
+"$LOCKER" triage --from 12368 "【深圳市南山区人民法院】王五：您与好借花网络小额贷款有限公司借款合同纠纷一案已进入诉前调解，请登录人民法院调解平台查看，如有疑问请拨打本院公开电话核实。"
+echo
+"$LOCKER" triage --from 17155550009 "【法院调解中心】王五你好，你的欠款已进入诉前调解程序，请2小时内添加调解员微信tj2026并缴纳保证金3000元，否则立即冻结名下银行卡并列入失信名单。"
 
 step "locker verify"
 "$LOCKER" verify
 
-if "$LOCKER" report --help >/dev/null 2>&1; then
-  step "locker report --to 12321  and  locker export"
-  "$LOCKER" profile set --name 王五 --id-number 440305199202021234 --phone 13600000000 --address 深圳市南山区科技园一路1号
-  "$LOCKER" report --to 12321 --party 好借花 -o "$OUT/12321.pdf"
-  "$LOCKER" export -o "$OUT/bundle.zip"
-  echo
-  echo "complaint for 12321: $OUT/12321.pdf"
-  echo "lawyer's bundle:     $OUT/bundle.zip"
-fi
+step "locker report --to 12321  and  locker export"
+"$LOCKER" profile set --name 王五 --id-number 440305199202021234 --phone 13600000000 --address 深圳市南山区科技园一路1号
+"$LOCKER" report --to 12321 --party 好借花 -o "$OUT/12321.pdf"
+"$LOCKER" export --party 好借花 --report "$OUT/12321.pdf" -o "$OUT/bundle.zip"
+echo
+echo "complaint for 12321: $OUT/12321.pdf"
+echo "lawyer's bundle:     $OUT/bundle.zip  (unzip it and run: sha256sum -c manifest-sha256.txt)"
 echo
 echo "demo locker: $LOCKER_HOME (throwaway; \`rm -rf $OUT\` removes it)"

@@ -68,7 +68,7 @@ def findings_cmd(app: AppContext, category: int | None, party: str | None, as_js
         when = (iso_local(f.at, store.timezone) or "")[:16].replace("T", " ")
         mark = {"auto": "", "confirmed": " [confirmed]", "dismissed": " [dismissed]"}[f.status]
         click.echo(
-            f"#{f.id}  category {f.category}  {when}  {f.party or ', '.join(f.numbers)}  ({f.strength}){mark}"
+            f"#{f.id}  category {f.category}  {when}  {f.party or _numbers(f.numbers)}  ({f.strength}){mark}"
         )
         click.echo(f"     {f.explanation}")
         click.echo(
@@ -76,6 +76,11 @@ def findings_cmd(app: AppContext, category: int | None, party: str | None, as_js
             f"items {', '.join(map(str, f.items))}"
         )
     status(f"{len(rows)} findings")
+
+
+def _numbers(numbers: tuple[str, ...], shown: int = 3) -> str:
+    more = f" and {len(numbers) - shown} more" if len(numbers) > shown else ""
+    return ", ".join(numbers[:shown]) + more
 
 
 @click.command()
