@@ -17,15 +17,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from evidence import custody
 from evidence.custody import canonical_json
 from evidence.errors import UsageError
-from evidence.intake import add_file, record_events
+from evidence.intake import add_file, log_add, record_events
 from evidence.numbers import parse_number
 from evidence.records import CALL_STATUSES, DIRECTIONS, ParsedEvent
 from evidence.schema import Event, Item
 from evidence.store import Store
-from evidence.verification import item_events_digest
 
 DECLARABLE = ("call", "sms", "visit", "post", "letter")
 MEDIA_TYPE = "application/vnd.locker.declaration+json"
@@ -107,16 +105,7 @@ def declare(store: Store, d: Declaration) -> tuple[int, int]:
                 declared=True,
             )
             store.vault.commit(sealed, item.object_name)
-            detail = {
-                "item": item.id,
-                "sha256": item.sha256,
-                "size": item.size,
-                "name": item.name,
-                "kind": item.kind,
-                "events": 1,
-                "events_digest": item_events_digest(s, item.id),
-            }
-            custody.append(s, "add", detail, store.now())
+            log_add(s, item, 1, store.now())
             event_id = s.scalar(select(Event.id).where(Event.item_id == item.id))
             assert event_id is not None  # just inserted: a declaration's key is unique to its bytes
             return item.id, event_id

@@ -248,6 +248,21 @@ def record_events(
 # --- assembly -----------------------------------------------------------------------------
 
 
+def log_add(session: Session, item: Item, events_added: int, now: datetime) -> None:
+    """The custody entry for a new item: its hash and size, and a digest of the events it brought,
+    so `verify` can tell an edited row or event from the original record."""
+    detail = {
+        "item": item.id,
+        "sha256": item.sha256,
+        "size": item.size,
+        "name": item.name,
+        "kind": item.kind,
+        "events": events_added,
+        "events_digest": item_events_digest(session, item.id),
+    }
+    custody.append(session, "add", detail, now)
+
+
 def add_file(
     store: Store,
     path: Path,
@@ -330,15 +345,7 @@ def _record(
                 else 0
             )
         store.vault.commit(sealed, item.object_name)
-        detail = {
-            "item": item.id,
-            "sha256": item.sha256,
-            "size": item.size,
-            "name": item.name,
-            "kind": item.kind,
-        }
-        detail |= {"events": added, "events_digest": item_events_digest(s, item.id)}
-        custody.append(s, "add", detail, store.now())
+        log_add(s, item, added, store.now())
     return _result(item, duplicate=False, events=added, warning=warning)
 
 

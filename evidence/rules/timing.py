@@ -76,37 +76,25 @@ def day_count_findings(
     for (subject, day), evs in sorted(by_party_day.items()):
         party = who.get(evs[0].number) if evs[0].number else None
         label = party or f"号码{subject}"
-        if len(evs) > attempts["threshold"]:
-            text = attempts.explanation.format(
-                date=day, who=label, count=len(evs), threshold=attempts["threshold"]
-            )
-            out.append(
-                _draft(
-                    attempts,
-                    catalog,
-                    evs,
-                    finding_key(attempts.id, subject, day),
-                    text,
-                    party,
-                    level=f">{attempts['threshold']} attempts",
+        for rule, counted, level in (
+            (attempts, evs, "attempts"),
+            (conn, [e for e in evs if connected(e)], "connected"),
+        ):
+            if len(counted) > rule["threshold"]:
+                text = rule.explanation.format(
+                    date=day, who=label, count=len(counted), threshold=rule["threshold"]
                 )
-            )
-        answered = [e for e in evs if connected(e)]
-        if len(answered) > conn["threshold"]:
-            text = conn.explanation.format(
-                date=day, who=label, count=len(answered), threshold=conn["threshold"]
-            )
-            out.append(
-                _draft(
-                    conn,
-                    catalog,
-                    answered,
-                    finding_key(conn.id, subject, day),
-                    text,
-                    party,
-                    level=f">{conn['threshold']} connected",
+                out.append(
+                    _draft(
+                        rule,
+                        catalog,
+                        counted,
+                        finding_key(rule.id, subject, day),
+                        text,
+                        party,
+                        level=f">{rule['threshold']} {level}",
+                    )
                 )
-            )
     for (number, day), evs in sorted(by_number_day.items()):
         missed = [e for e in evs if e.status in UNANSWERED]
         if len(missed) > unans["threshold"]:

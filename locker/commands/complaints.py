@@ -8,10 +8,8 @@ import click
 
 from evidence import profile as core_profile
 from locker.context import AppContext
+from locker.options import json_option, output_option, pass_app
 from locker.output import emit_json, status
-
-pass_app = click.make_pass_decorator(AppContext)
-json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 
 
 @click.group()
@@ -77,14 +75,7 @@ def profile_show(app: AppContext, as_json: bool) -> None:
 @click.option(
     "--font", type=click.Path(path_type=Path, dir_okay=False), help="A Chinese TrueType font to embed."
 )
-@click.option(
-    "-o",
-    "--output",
-    "out",
-    required=True,
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Where to write the PDF.",
-)
+@output_option("the PDF")
 @pass_app
 def report(
     app: AppContext,
@@ -149,14 +140,7 @@ def report(
     type=click.Path(path_type=Path, exists=True, dir_okay=False),
     help="A report PDF to include (repeatable).",
 )
-@click.option(
-    "-o",
-    "--output",
-    "out",
-    required=True,
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Where to write the ZIP.",
-)
+@output_option("the ZIP")
 @pass_app
 def export(app: AppContext, party: str | None, reports: tuple[Path, ...], out: Path) -> None:
     """Write a bundle a lawyer can verify without locker: a BagIt bag in a ZIP.

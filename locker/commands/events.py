@@ -11,10 +11,8 @@ from evidence import declarations, events, parties
 from evidence.records import EventRecord
 from evidence.store import Store
 from locker.context import AppContext
+from locker.options import json_option, pass_app
 from locker.output import emit_json, iso_local, status, table
-
-pass_app = click.make_pass_decorator(AppContext)
-json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 
 
 def event_json(e: EventRecord, store: Store) -> dict[str, Any]:

@@ -15,10 +15,8 @@ from evidence.errors import UsageError
 from evidence.records import FindingRecord
 from evidence.store import Store
 from locker.context import AppContext
+from locker.options import json_option, pass_app
 from locker.output import emit_json, iso_local, status
-
-pass_app = click.make_pass_decorator(AppContext)
-json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 
 
 def finding_json(f: FindingRecord, store: Store) -> dict[str, Any]:

@@ -12,10 +12,8 @@ from evidence import intake, items, keys, verification
 from evidence.errors import ExitCode
 from evidence.store import DEFAULT_TIMEZONE, init_store, open_store_with_identity
 from locker.context import AppContext
+from locker.options import json_option, output_option, pass_app
 from locker.output import emit_json, iso_local, status, table
-
-pass_app = click.make_pass_decorator(AppContext)
-json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 
 
 @click.command()
@@ -240,14 +238,7 @@ def show(app: AppContext, item_id: int, as_json: bool) -> None:
 
 @click.command()
 @click.argument("item_id", type=int)
-@click.option(
-    "-o",
-    "--output",
-    "out",
-    required=True,
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Where to write the original.",
-)
+@output_option("the original")
 @pass_app
 def get(app: AppContext, item_id: int, out: Path) -> None:
     """Write an original back out, byte for byte (its hash is checked first).
