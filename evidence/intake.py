@@ -250,12 +250,15 @@ def record_events(
 
 def log_add(session: Session, item: Item, events_added: int, now: datetime) -> None:
     """The custody entry for a new item: its hash and size, and a digest of the events it brought,
-    so `verify` can tell an edited row or event from the original record."""
+    so `verify` can tell an edited row or event from the original record.
+
+    No file name: phones put contacts' names and numbers in file names, and the custody log
+    goes whole into every bundle (its chain must verify), even one scoped to one party.
+    """
     detail = {
         "item": item.id,
         "sha256": item.sha256,
         "size": item.size,
-        "name": item.name,
         "kind": item.kind,
         "events": events_added,
         "events_digest": item_events_digest(session, item.id),
@@ -296,7 +299,7 @@ def _record(
             custody.append(
                 s,
                 "add-duplicate",
-                {"item": existing.id, "sha256": sealed.sha256, "name": path.name},
+                {"item": existing.id, "sha256": sealed.sha256},
                 store.now(),
             )
             return _result(existing, duplicate=True, events=count)
