@@ -19,6 +19,13 @@ SHARED = REPO.parent / "shared"
 DEMO = SHARED / "corpus" / "demo"
 PASSPHRASE = "correct horse 电池 staple"
 FAST_LOG_N = 10  # scrypt work factor for tests: the real default is calibrated to ~1 s
+# The demo case's lender and its numbers (../shared/corpus/demo/case.json), as `locker party add` args.
+DEMO_PARTY = [
+    "party",
+    "add",
+    "好借花",
+    *(a for n in ("17155550001", "17155550002", "10691110001", "075512345678") for a in ("--number", n)),
+]
 
 
 @pytest.fixture

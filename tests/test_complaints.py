@@ -12,23 +12,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.conftest import DEMO, run_cli
+from tests.conftest import DEMO, DEMO_PARTY, run_cli
 
-PARTY = [
-    "party",
-    "add",
-    "好借花",
-    "--number",
-    "17155550001",
-    "--number",
-    "17155550002",
-    "--number",
-    "10691110001",
-    "--number",
-    "075512345678",
-    "--signature",
-    "【好借花】",
-]
+PARTY = [*DEMO_PARTY, "--signature", "【好借花】"]
 PROFILE = [
     "profile",
     "set",

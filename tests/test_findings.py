@@ -6,20 +6,7 @@ import json
 from pathlib import Path
 
 from tests.conftest import DEMO, run_cli
-
-PARTY = [
-    "party",
-    "add",
-    "好借花",
-    "--number",
-    "17155550001",
-    "--number",
-    "17155550002",
-    "--number",
-    "10691110001",
-    "--number",
-    "075512345678",
-]
+from tests.conftest import DEMO_PARTY as PARTY
 
 
 def findings(home: Path, *args: str) -> list[dict]:  # type: ignore[type-arg]
