@@ -39,6 +39,19 @@ class ParsedEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class SkippedRecord:
+    """A record an importer could not read (or read only in part), yielded in place of an event.
+
+    `position` says where it is ("line 12, column 4", "row 7", "message 3"); `reason` says why,
+    in English, without any of the record's content (no number, no text): it is shown to the
+    user and may end up in a bug report.
+    """
+
+    position: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class EventRecord:
     """A stored event as the rules and complaints see it."""
 
