@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO
@@ -59,7 +60,7 @@ class CaseFile:
     custody_head: str
     generated_at: datetime
     timezone: ZoneInfo
-    originals: Callable[[int], BinaryIO] | None = None
+    originals: Callable[[int], AbstractContextManager[BinaryIO]] | None = None
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,23 @@
 """The lawyer's bundle: a BagIt 1.0 bag (RFC 8493) in a ZIP, verifiable with sha256sum or bagit alone.
 
-Originals are streamed from the vault, re-hashed on the way and compared with the hash taken
-at intake (a mismatch stops the export); the payload manifest is written from those hashes.
-No local paths and no contacts unrelated to the findings enter the bag.
+Scoped to one party (DESIGN decision 10), the bag carries nothing about anyone else:
+
+- the party's findings, and its events: every event whose number is the party's, and every
+  event one of its findings stands on;
+- an original whole only when every event read from it is the party's and it is not a phone
+  export (an export is a container: records the importer skipped are not events, so it is
+  never assumed to hold the party's records alone); an original that holds other people's
+  records goes in as an extract, the party's records from it with their provenance, unless
+  the user asks for whole originals (`whole_originals`; the result then counts what else
+  they hold, so the command can warn);
+- the custody log from genesis to head, entries that concern the party or the locker as a
+  whole kept, every other entry reduced to its links (`custody.redact`), so the chain still
+  re-derives (format v2: the link hashes the body's digest, not the body);
+- no file name: originals, extracts and reports are named by number and item id.
+
+Originals are streamed from the vault in chunks, re-hashed on the way and compared with the
+hash taken at intake (a mismatch stops the export); the payload manifest is written from
+those hashes. Every CSV goes through `csv_table`, which neutralises spreadsheet formulas.
 """
 
 from __future__ import annotations
@@ -11,30 +26,152 @@ import csv
 import hashlib
 import io
 import json
-import os
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from complaints.assembly import CaseFile
-from evidence.atomic import commit_temp, discard_temp, open_temp
+from evidence import custody
 from evidence.errors import UsageError, VerificationFailed
+from evidence.outputs import check_output_path, private_output
+from evidence.records import EventRecord, FindingRecord, ItemRecord
 from evidence.resources import resource_dir
 
 BAG = "locker-bundle"
 SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+CHUNK = 1 << 20
+
+# OWASP, CSV Injection: a cell beginning with one of these is read as a formula by Excel, WPS
+# and LibreOffice; a leading single quote makes them show it as text.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+# Custody entries a scoped bundle keeps whole: action → the detail keys such an entry may
+# carry. Anything else (another action, or a key added later and not reviewed here) is
+# redacted: a redacted entry still verifies, a leaked one cannot be taken back.
+LOCKER_ENTRIES = {  # the locker as a whole: kept in every bundle
+    "init": {"timezone", "format", "scrypt_log_n"},
+    "verify": {"ok", "items_checked", "problems", "orphans", "unrecorded"},
+    "repair": {"adopted", "refused", "rolled_back_from"},
+    "gc": {"removed", "shredded"},
+    "passwd": {"scrypt_log_n"},
+    "recover": {"scrypt_log_n"},
+    "profile": {"fields"},
+}
+ITEM_ENTRIES = {  # kept when detail["item"] is an item in the bundle (whole or extracted)
+    "add": {"item", "sha256", "size", "kind", "events", "events_digest", "record_digest", "recovered"},
+    "add-duplicate": {"item", "sha256"},
+    "get": {"item", "sha256"},
+}
+PARTY_ENTRIES = {  # kept when detail["party"] is the bundle's party
+    "party": {"party", "numbers", "signatures"},
+    "report": {"channel", "party", "findings", "items"},
+    "export": {"party", "originals", "extracts", "whole_originals"},
+    "loan": {"loan", "party"},
+}
+# Never kept: confirm and dismiss (the digest of a short reason can be guessed), and any
+# action not listed here.
+
+EVENT_COLUMNS = (
+    "id",
+    "item",
+    "kind",
+    "direction",
+    "number",
+    "number_class",
+    "local_time",
+    "tz_assumed",
+    "duration",
+    "status",
+    "text",
+    "party",
+    "declared",
+)
+FINDING_COLUMNS = (
+    "id",
+    "category",
+    "rule",
+    "local_time",
+    "numbers",
+    "party",
+    "events",
+    "items",
+    "strength",
+    "status",
+    "explanation",
+)
+# An extract's columns (explained in English in VERIFY.txt).
+EXTRACT_COLUMNS = (
+    "原件编号",
+    "原件SHA-256",
+    "事件编号",
+    "时间",
+    "时区为推定",
+    "号码",
+    "类型",
+    "方向",
+    "时长（秒）",
+    "状态",
+    "内容",
+)
+
+
+@dataclass(frozen=True)
+class Included:
+    """An item in the bag: the whole original (`extract` None) or only these records from it."""
+
+    item: ItemRecord
+    extract: tuple[EventRecord, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """What a whole original holds besides the party's records: counts only, never content."""
+
+    item: int
+    other_records: int
+    other_numbers: int
+
+
+@dataclass(frozen=True)
+class BundleScope:
+    party: str | None
+    findings: tuple[FindingRecord, ...]
+    events: tuple[EventRecord, ...]
+    items: tuple[Included, ...]
+    exposures: tuple[Exposure, ...] = ()
+
+    @property
+    def item_ids(self) -> frozenset[int]:
+        return frozenset(i.item.id for i in self.items)
+
+
+@dataclass(frozen=True)
+class PrefixedCell:
+    file: str  # path in the bag
+    row: int  # as a spreadsheet numbers it: the header is row 1
+    column: str
+
+
+@dataclass(frozen=True)
+class CsvTable:
+    data: bytes
+    prefixed: tuple[tuple[int, str], ...]  # (row, column) of each cell given a leading '
 
 
 @dataclass(frozen=True)
 class BundleResult:
     path: Path
-    originals: int
-    files: int
+    originals: int  # whole originals
+    extracts: int
+    files: int  # payload files
+    exposures: tuple[Exposure, ...] = ()
+    prefixed: tuple[PrefixedCell, ...] = ()
+    redacted: int = 0  # custody entries reduced to their links
 
 
 def safe_name(n: int, name: str) -> str:
@@ -47,182 +184,302 @@ def safe_name(n: int, name: str) -> str:
     return f"{n:03d}_{cleaned}" + (f".{ext}" if ext else "")
 
 
-def _csv(rows: list[list[Any]]) -> bytes:
+def numbered_name(n: int, stem: str, name: str) -> str:
+    """`NNN_<stem>.<ext>`: only the extension of `name` survives (a scoped bag carries no file name)."""
+    _, dot, ext = Path(name).name.rpartition(".")
+    ext = SAFE.sub("", ext)[:10] if dot else ""
+    return f"{n:03d}_{stem}" + (f".{ext}" if ext else "")
+
+
+def spreadsheet_cell(value: object) -> str:
+    """A CSV cell's text, neutralised per OWASP's CSV injection guidance: a cell that begins
+    with = + - @, a tab, a carriage return or a line feed gets a leading single quote."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def csv_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> CsvTable:
+    """The one CSV writer of the bundle: every cell through `spreadsheet_cell`, every cell
+    quoted (so a separator inside a message cannot start a new cell), UTF-8 with a BOM (the
+    BOM lets spreadsheet programs read the Chinese)."""
     buf = io.StringIO()
-    csv.writer(buf).writerows(rows)
-    return buf.getvalue().encode("utf-8-sig")  # the BOM lets spreadsheet programs read the Chinese
+    writer = csv.writer(buf, quoting=csv.QUOTE_ALL)
+    prefixed: list[tuple[int, str]] = []
+    for row_no, row in enumerate([header, *rows], 1):
+        cells = []
+        for column, value in zip(header, row, strict=True):
+            text = "" if value is None else str(value)
+            cell = spreadsheet_cell(text)
+            if cell != text:
+                prefixed.append((row_no, column))
+            cells.append(cell)
+        writer.writerow(cells)
+    return CsvTable(buf.getvalue().encode("utf-8-sig"), tuple(prefixed))
 
 
-def scope(case: CaseFile) -> tuple[list[Any], list[Any], list[Any]]:
-    """(findings, events, items) for the bag: with a party, only what its findings stand on."""
-    findings = [f for f in case.findings if case.party is None or f.party == case.party.name]
+def scope_case(case: CaseFile, whole_originals: bool = False) -> BundleScope:
+    """What the bag holds: everything whole without a party; with one, only what concerns it."""
     if case.party is None:
-        return findings, list(case.events), list(case.items)
-    event_ids = {e for f in findings for e in f.events}
-    item_ids = {i for f in findings for i in f.items}
-    return (
-        findings,
-        [e for e in case.events if e.id in event_ids],
-        [i for i in case.items if i.id in item_ids],
-    )
+        return BundleScope(
+            None, tuple(case.findings), tuple(case.events), tuple(Included(i) for i in case.items)
+        )
+    name = case.party.name
+    findings = tuple(f for f in case.findings if f.party == name)
+    behind = {e for f in findings for e in f.events}
+    events = tuple(e for e in case.events if e.party == name or e.id in behind)
+    own_ids = {e.id for e in events}
+    by_item: dict[int, list[EventRecord]] = {}
+    for e in case.events:
+        by_item.setdefault(e.item, []).append(e)
+    included: list[Included] = []
+    exposures: list[Exposure] = []
+    for item in case.items:
+        held = by_item.get(item.id, [])
+        own = tuple(e for e in held if e.id in own_ids)
+        if not own:
+            continue
+        others = [e for e in held if e.id not in own_ids]
+        if whole_originals or (not others and item.kind != "export"):
+            included.append(Included(item))
+            if others:
+                numbers = {e.number for e in others if e.number}
+                exposures.append(Exposure(item.id, len(others), len(numbers)))
+        else:
+            included.append(Included(item, own))
+    return BundleScope(name, findings, events, tuple(included), tuple(exposures))
+
+
+def entry_concerns(entry: Mapping[str, Any], party: str, item_ids: frozenset[int]) -> bool:
+    """Whether a custody entry may go whole into a bundle for `party` (see the tables above)."""
+    action, detail = entry.get("action"), entry.get("detail")
+    if not isinstance(action, str) or not isinstance(detail, dict):
+        return False
+    for table in (LOCKER_ENTRIES, ITEM_ENTRIES, PARTY_ENTRIES):
+        if action in table and not set(detail) <= table[action]:
+            return False
+    if action in LOCKER_ENTRIES:
+        return True
+    if action in ITEM_ENTRIES:
+        return detail.get("item") in item_ids
+    if action in PARTY_ENTRIES:
+        return detail.get("party") == party
+    return False
+
+
+def scope_custody_log(
+    log: Sequence[Mapping[str, Any]], party: str | None, item_ids: frozenset[int]
+) -> list[dict[str, Any]]:
+    """The log from genesis to head; with a party, entries about anything else redacted."""
+    if party is None:
+        return [dict(e) for e in log]
+    return [dict(e) if entry_concerns(e, party, item_ids) else custody.redact(e) for e in log]
 
 
 def export_bundle(
-    case: CaseFile, out_zip: Path, reports: Sequence[Path], custody_log: Sequence[dict[str, Any]]
+    case: CaseFile,
+    out_zip: Path,
+    reports: Sequence[Path],
+    custody_log: Sequence[Mapping[str, Any]],
+    whole_originals: bool = False,
+    home: Path | None = None,
 ) -> BundleResult:
+    """Write the bag for `case` (scoped to `case.party`, if any) to `out_zip`: it appears only
+    when complete, and an interrupted export leaves no plaintext (evidence.outputs; `home` is
+    the locker, for clean-up)."""
     if case.originals is None:
         raise UsageError("the originals are needed to export a bundle")
-    findings, events, items = scope(case)
+    scope = scope_case(case, whole_originals)
+    scoped = scope.party is not None
+    log = scope_custody_log(custody_log, scope.party, scope.item_ids)
     tz = case.timezone
-    payload: list[
-        tuple[str, bytes | None, str, int]
-    ] = []  # (path in bag, bytes or None=stream, sha256, size)
-    temp, raw = open_temp(out_zip.resolve().parent)
-    try:
-        with raw, zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED) as z:
-            for n, item in enumerate(items, 1):
-                arc = f"data/originals/{safe_name(n, item.name)}"
-                digest = hashlib.sha256()
-                size = 0
-                with case.originals(item.id) as src, z.open(f"{BAG}/{arc}", "w", force_zip64=True) as dst:
-                    while chunk := src.read(1 << 20):
-                        digest.update(chunk)
-                        size += len(chunk)
-                        dst.write(chunk)
-                if digest.hexdigest() != item.sha256 or size != item.size:
-                    raise VerificationFailed(
-                        f"item {item.id} does not match its recorded hash: run `locker verify`"
-                    )
-                payload.append((arc, None, item.sha256, size))
-            docs: list[tuple[str, bytes]] = []
-            for n, report in enumerate(reports, 1):
-                docs.append((f"data/reports/{safe_name(n, report.name)}", report.read_bytes()))
-            docs.append(
-                (
-                    "data/custody-log.jsonl",
-                    "".join(
-                        json.dumps(e, ensure_ascii=False, sort_keys=True) + "\n" for e in custody_log
-                    ).encode(),
-                )
-            )
-            docs.append(
-                (
-                    "data/events.csv",
-                    _csv(
+    payload: list[tuple[str, str, int]] = []  # (path in bag, sha256, size)
+    prefixed: list[PrefixedCell] = []
+    check_output_path(out_zip)
+    with (
+        private_output(home, out_zip) as raw,
+        zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED) as z,
+    ):
+
+        def add_doc(arc: str, data: bytes) -> None:
+            z.writestr(f"{BAG}/{arc}", data)
+            payload.append((arc, hashlib.sha256(data).hexdigest(), len(data)))
+
+        def add_table(arc: str, header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+            table = csv_table(header, rows)
+            prefixed.extend(PrefixedCell(arc, r, c) for r, c in table.prefixed)
+            add_doc(arc, table.data)
+
+        for n, inc in enumerate(scope.items, 1):
+            item = inc.item
+            if inc.extract is None:
+                name = numbered_name(n, f"item-{item.id}", item.name) if scoped else safe_name(n, item.name)
+                arc = f"data/originals/{name}"
+                with z.open(f"{BAG}/{arc}", "w", force_zip64=True) as dst:
+                    _check_original(case, item, dst)
+                payload.append((arc, item.sha256, item.size))
+            else:
+                _check_original(case, item, None)  # the extract names this hash: it must hold
+                add_table(
+                    f"data/extracts/{n:03d}_item-{item.id}.csv",
+                    EXTRACT_COLUMNS,
+                    (
                         [
-                            [
-                                "id",
-                                "item",
-                                "kind",
-                                "direction",
-                                "number",
-                                "number_class",
-                                "local_time",
-                                "tz_assumed",
-                                "duration",
-                                "status",
-                                "text",
-                                "party",
-                                "declared",
-                            ]
+                            item.id,
+                            item.sha256,
+                            e.id,
+                            e.at.astimezone(tz).isoformat(),
+                            e.tz_assumed,
+                            e.number,
+                            e.kind,
+                            e.direction,
+                            e.duration,
+                            e.status,
+                            e.text,
                         ]
-                        + [
-                            [
-                                e.id,
-                                e.item,
-                                e.kind,
-                                e.direction,
-                                e.number,
-                                e.number_class,
-                                e.at.astimezone(tz).isoformat(),
-                                e.tz_assumed,
-                                e.duration,
-                                e.status,
-                                e.text,
-                                e.party,
-                                e.declared,
-                            ]
-                            for e in events
-                        ]
+                        for e in inc.extract
                     ),
                 )
-            )
-            docs.append(
-                (
-                    "data/findings.csv",
-                    _csv(
-                        [
-                            [
-                                "id",
-                                "category",
-                                "rule",
-                                "local_time",
-                                "numbers",
-                                "party",
-                                "events",
-                                "items",
-                                "strength",
-                                "status",
-                                "explanation",
-                            ]
-                        ]
-                        + [
-                            [
-                                f.id,
-                                f.category,
-                                f.rule,
-                                f.at.astimezone(tz).isoformat(),
-                                " ".join(f.numbers),
-                                f.party,
-                                " ".join(map(str, f.events)),
-                                " ".join(map(str, f.items)),
-                                f.strength,
-                                f.status,
-                                f.explanation,
-                            ]
-                            for f in findings
-                        ]
-                    ),
-                )
-            )
-            for arc, data in docs:
-                z.writestr(f"{BAG}/{arc}", data)
-                payload.append((arc, data, hashlib.sha256(data).hexdigest(), len(data)))
-            tags = _tag_files(case, payload, custody_log)
-            for name, data in tags.items():
-                z.writestr(f"{BAG}/{name}", data)
-            tagmanifest = "".join(f"{hashlib.sha256(d).hexdigest()}  {n}\n" for n, d in sorted(tags.items()))
-            z.writestr(f"{BAG}/tagmanifest-sha256.txt", tagmanifest)
-            raw.flush()
-            os.fsync(raw.fileno())
-        commit_temp(temp, out_zip)
-    except BaseException:
-        discard_temp(temp)
-        raise
-    return BundleResult(out_zip, len(items), len(payload))
+        for n, report in enumerate(reports, 1):
+            name = numbered_name(n, "report", report.name) if scoped else safe_name(n, report.name)
+            arc = f"data/reports/{name}"
+            with report.open("rb") as src, z.open(f"{BAG}/{arc}", "w", force_zip64=True) as dst:
+                sha, size = _copy(src, dst)
+            payload.append((arc, sha, size))
+        add_doc(
+            "data/custody-log.jsonl",
+            "".join(json.dumps(e, ensure_ascii=False, sort_keys=True) + "\n" for e in log).encode(),
+        )
+        add_table(
+            "data/events.csv",
+            EVENT_COLUMNS,
+            (
+                [
+                    e.id,
+                    e.item,
+                    e.kind,
+                    e.direction,
+                    e.number,
+                    e.number_class,
+                    e.at.astimezone(tz).isoformat(),
+                    e.tz_assumed,
+                    e.duration,
+                    e.status,
+                    e.text,
+                    e.party,
+                    e.declared,
+                ]
+                for e in scope.events
+            ),
+        )
+        add_table(
+            "data/findings.csv",
+            FINDING_COLUMNS,
+            (
+                [
+                    f.id,
+                    f.category,
+                    f.rule,
+                    f.at.astimezone(tz).isoformat(),
+                    " ".join(f.numbers),
+                    f.party,
+                    " ".join(map(str, f.events)),
+                    " ".join(map(str, f.items)),
+                    f.strength,
+                    f.status,
+                    f.explanation,
+                ]
+                for f in scope.findings
+            ),
+        )
+        tags = _tag_files(case, scope, payload, log, prefixed)
+        for name, data in tags.items():
+            z.writestr(f"{BAG}/{name}", data)
+        tagmanifest = "".join(f"{hashlib.sha256(d).hexdigest()}  {n}\n" for n, d in sorted(tags.items()))
+        z.writestr(f"{BAG}/tagmanifest-sha256.txt", tagmanifest)
+    return BundleResult(
+        out_zip,
+        originals=sum(1 for i in scope.items if i.extract is None),
+        extracts=sum(1 for i in scope.items if i.extract is not None),
+        files=len(payload),
+        exposures=scope.exposures,
+        prefixed=tuple(prefixed),
+        redacted=sum(1 for e in log if e.get("redacted")),
+    )
+
+
+def _copy(src: IO[bytes], dst: IO[bytes] | None) -> tuple[str, int]:
+    """Stream `src` into `dst` (or nowhere) chunk by chunk; returns its SHA-256 and size."""
+    digest = hashlib.sha256()
+    size = 0
+    while chunk := src.read(CHUNK):
+        digest.update(chunk)
+        size += len(chunk)
+        if dst is not None:
+            dst.write(chunk)
+    return digest.hexdigest(), size
+
+
+def _check_original(case: CaseFile, item: ItemRecord, dst: IO[bytes] | None) -> None:
+    assert case.originals is not None
+    with case.originals(item.id) as src:
+        sha, size = _copy(src, dst)
+    if sha != item.sha256 or size != item.size:
+        raise VerificationFailed(f"item {item.id} does not match its recorded hash: run `locker verify`")
 
 
 def _tag_files(
-    case: CaseFile, payload: list[tuple[str, bytes | None, str, int]], custody_log: Sequence[dict[str, Any]]
+    case: CaseFile,
+    scope: BundleScope,
+    payload: list[tuple[str, str, int]],
+    log: Sequence[Mapping[str, Any]],
+    prefixed: Sequence[PrefixedCell],
 ) -> dict[str, bytes]:
-    head = custody_log[-1]["hash"] if custody_log else case.custody_head
-    first_added = min((i.added_at for i in case.items), default=case.generated_at).astimezone(case.timezone)
-    env = Environment(
-        loader=FileSystemLoader(resource_dir("templates") / "bundle"), undefined=StrictUndefined
+    head = log[-1]["hash"] if log else case.custody_head
+    first_added = min((i.item.added_at for i in scope.items), default=case.generated_at).astimezone(
+        case.timezone
     )
-    verify = env.get_template("VERIFY.txt.j2").render(head=head, first_added=first_added.strftime("%Y-%m-%d"))
+    first = log[0] if log else None
+    v1 = (
+        first is not None
+        and isinstance(first.get("detail"), dict)
+        and first["detail"].get("format") == custody.FORMAT_V1
+    )
+    report_heads = [
+        (e["seq"], e["detail"].get("channel"), e["prev_hash"])
+        for e in log
+        if e.get("action") == "report" and isinstance(e.get("detail"), dict)
+    ]
+    env = Environment(
+        loader=FileSystemLoader(resource_dir("templates") / "bundle"),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    verify = env.get_template("VERIFY.txt.j2").render(
+        head=head,
+        first_added=first_added.strftime("%Y-%m-%d"),
+        party=scope.party,
+        v1=v1,
+        redacted=sum(1 for e in log if e.get("redacted")),
+        extracts=sum(1 for i in scope.items if i.extract is not None),
+        exposed=len(scope.exposures),
+        exposed_records=sum(x.other_records for x in scope.exposures),
+        prefixed=prefixed[:50],
+        prefixed_more=max(0, len(prefixed) - 50),
+        report_heads=report_heads,
+    )
     octets = sum(size for *_, size in payload)
     info = [
         "Source-Organization: locker (evidence locker), exported by the complainant",
         f"Bagging-Date: {case.generated_at.astimezone(case.timezone).date().isoformat()}",
         f"Payload-Oxum: {octets}.{len(payload)}",
         "External-Description: Evidence of debt-collection harassment"
-        + (f" ({case.party.name})" if case.party else ""),
+        + (f" ({scope.party})" if scope.party else ""),
+        f"Locker-Custody-Format: {custody.FORMAT_V1 if v1 else custody.FORMAT}",
         f"Locker-Custody-Head: {head}",
     ]
     return {
         "bagit.txt": b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n",
         "bag-info.txt": ("\n".join(info) + "\n").encode("utf-8"),
-        "manifest-sha256.txt": "".join(f"{sha}  {arc}\n" for arc, _, sha, _ in payload).encode(),
+        "manifest-sha256.txt": "".join(f"{sha}  {arc}\n" for arc, sha, _ in payload).encode(),
         "VERIFY.txt": verify.encode("utf-8"),
     }

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
-from typing import BinaryIO
+from contextlib import AbstractContextManager
+from typing import BinaryIO, cast
 
 from sqlalchemy import select
 
@@ -39,16 +39,17 @@ def item_records(store: Store) -> list[ItemRecord]:
         ]
 
 
-def original_opener(store: Store) -> Callable[[int], BinaryIO]:
-    """Opens an item's original, decrypted and authenticated, as a stream (small items: screenshots)."""
+def original_opener(store: Store) -> Callable[[int], AbstractContextManager[BinaryIO]]:
+    """Opens an item's original as a seekable stream, decrypted and authenticated chunk by chunk
+    as it is read: memory stays bounded whatever the original's size."""
 
-    def open_original(item_id: int) -> BinaryIO:
+    def open_original(item_id: int) -> AbstractContextManager[BinaryIO]:
         with store.transaction() as s:
             item = s.get(Item, item_id)
             if item is None:
                 raise UsageError(f"no item {item_id}")
             name = item.object_name
-        return io.BytesIO(b"".join(store.vault.chunks(name, store.keys.identity)))
+        return cast(AbstractContextManager[BinaryIO], store.vault.open(name, store.keys.identity))
 
     return open_original
 

@@ -31,8 +31,8 @@ from reportlab.platypus import (
 )
 
 from complaints.assembly import EVENT_NAMES, Complaint
-from evidence.atomic import atomic_write_bytes
 from evidence.errors import UsageError
+from evidence.outputs import check_output_path, private_output
 
 FONT_CANDIDATES = (
     Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
@@ -335,8 +335,12 @@ def _story(c: Complaint, font: str) -> list[object]:
     return s
 
 
-def render_complaint_pdf(complaint: Complaint, out: Path, font_path: Path | None = None) -> RenderResult:
-    """Render and write atomically; every page carries the custody head hash and generation time."""
+def render_complaint_pdf(
+    complaint: Complaint, out: Path, font_path: Path | None = None, home: Path | None = None
+) -> RenderResult:
+    """Render and write atomically, never leaving plaintext behind (evidence.outputs); every page
+    carries the custody head hash and generation time. `home` is the locker, for clean-up."""
+    check_output_path(out)
     font, warnings = register_font(font_path)
     generated = complaint.case.generated_at.astimezone(complaint.case.timezone).strftime("%Y-%m-%d %H:%M %z")
     head = complaint.case.custody_head
@@ -362,5 +366,6 @@ def render_complaint_pdf(complaint: Complaint, out: Path, font_path: Path | None
         subject=complaint.channel.name,
     )
     doc.build(_story(complaint, font), onFirstPage=footer, onLaterPages=footer)
-    atomic_write_bytes(out, buf.getvalue())
+    with private_output(home, out) as f:
+        f.write(buf.getvalue())
     return RenderResult(out, doc.page, font, warnings)

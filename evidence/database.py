@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -13,26 +11,37 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
-from evidence.errors import DamagedError, LockedError
+from evidence.errors import DamagedError, DiskError, LockerError
 from evidence.resources import resource_dir
 
 BUSY_TIMEOUT_MS = 30_000
 
 
-def make_engine(path: Path, key: bytes) -> Engine:
+def make_engine(path: Path, key: bytes, read_only: bool = False) -> Engine:
     """An engine on the SQLCipher file at `path`, keyed with the raw `key` (32 bytes).
 
     A raw key (`x'…'`) skips SQLCipher's own PBKDF2, which would only repeat the scrypt the
     identity already paid for. WAL lets a reader and a writer share the file; FULL sync makes
     a committed row survive a power cut; every transaction starts IMMEDIATE so two `locker add`
     processes queue on the busy timeout instead of failing mid-way.
+
+    Read-only (a backup on read-only media): opened `immutable` when no write-ahead log is
+    pending, since SQLite cannot create the WAL index there; else `mode=ro`.
+    Bound parameters are hidden from every SQLAlchemy error message: they are message texts
+    and phone numbers, and `--debug` output is what users are asked to send.
     """
     if len(key) != 32:
         raise ValueError("the database key must be 32 bytes")
-    engine = create_engine(f"sqlite+pysqlite:///{path}", module=sqlcipher3)
+    if read_only:
+        wal = path.with_name(path.name + "-wal")
+        flag = "mode=ro" if wal.exists() and wal.stat().st_size > 0 else "immutable=1"
+        url = f"sqlite+pysqlite:///file:{path}?{flag}&uri=true"
+    else:
+        url = f"sqlite+pysqlite:///{path}"
+    engine = create_engine(url, module=sqlcipher3, hide_parameters=True)
     hex_key = key.hex()  # hex digits only: nothing can be injected into the PRAGMA
 
     @event.listens_for(engine, "connect", insert=True)
@@ -45,17 +54,20 @@ def make_engine(path: Path, key: bytes) -> Engine:
         try:
             cur.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except sqlcipher3.DatabaseError as e:
-            raise LockedError(
-                "the database does not open with this key: wrong passphrase or damaged locker"
+            # The key came from the identity, so it is right: the file is damaged or foreign.
+            raise DamagedError(
+                "locker.db does not open with this locker's key: it is damaged or not this locker's "
+                "database; restore it from a backup"
             ) from e
-        cur.execute("PRAGMA journal_mode = WAL")
-        cur.execute("PRAGMA synchronous = FULL")
+        if not read_only:
+            cur.execute("PRAGMA journal_mode = WAL")
+            cur.execute("PRAGMA synchronous = FULL")
         cur.execute("PRAGMA foreign_keys = ON")
         cur.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -70,13 +82,15 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
-def migrate(engine: Engine, db_path: Path) -> None:
+def migrate(engine: Engine, db_path: Path, read_only: bool = False) -> None:
     """Bring the schema to head. An existing database is copied aside first (beets' habit)."""
     with engine.connect() as conn:
         current = MigrationContext.configure(conn).get_current_revision()
     head = head_revision()
     if current == head:
         return
+    if read_only:
+        raise DiskError("this locker needs a schema update but is read-only: copy it to a writable folder")
     if current is not None:
         backup = db_path.with_name(f"{db_path.name}.before-{head}")
         engine.dispose()
@@ -95,8 +109,43 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-@contextmanager
-def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One session, one transaction: committed on success, rolled back on any error."""
-    with factory() as session, session.begin():
-        yield session
+# SQLite's words for a full disk, a read-only file, and a damaged file (sqlite3.c's messages).
+_DISK_FULL = ("database or disk is full", "disk i/o error")
+_READ_ONLY = ("readonly database", "read-only")
+_DAMAGED = ("malformed", "not a database", "hmac", "corrupt", "encrypted")
+
+
+def integrity_problems(engine: Engine) -> list[str]:
+    """SQLCipher's per-page HMAC check and SQLite's structural check; empty when both are clean."""
+    problems: list[str] = []
+    with engine.connect() as conn:
+        for pragma in ("cipher_integrity_check", "integrity_check"):
+            try:
+                rows = [str(r[0]) for r in conn.exec_driver_sql(f"PRAGMA {pragma}")]
+            except exc.DBAPIError as e:
+                problems.append(f"{pragma}: {_first_line(e.orig)}")
+                continue
+            problems.extend(r for r in rows if r.lower() != "ok")
+    return problems
+
+
+def translate_error(e: BaseException) -> LockerError | None:
+    """A database error as the user's error: damage (5) or a refusing disk (74); None if it is a bug."""
+    orig = e.orig if isinstance(e, exc.DBAPIError) else e
+    if not isinstance(orig, sqlcipher3.DatabaseError):
+        return None
+    text = _first_line(orig).lower()
+    if any(w in text for w in _DISK_FULL):
+        return DiskError("the disk is full (or failing): free some space and retry; nothing was lost")
+    if any(w in text for w in _READ_ONLY):
+        return DiskError("the locker is read-only here: copy it to a writable folder to change it")
+    if any(w in text for w in _DAMAGED) or not isinstance(orig, sqlcipher3.OperationalError):
+        return DamagedError(
+            f"locker.db is damaged ({_first_line(orig)}): run `locker verify`; restore it from a backup"
+        )
+    return None
+
+
+def _first_line(e: BaseException | None) -> str:
+    # SQLite's own message, never SQLAlchemy's (which could quote a statement).
+    return str(e).splitlines()[0][:200] if e is not None and str(e) else type(e).__name__

@@ -12,6 +12,7 @@ class ExitCode(IntEnum):
     LOCKED = 3  # locked, or wrong passphrase
     BAD_INPUT = 4  # a file we were given is malformed, truncated or hostile
     DAMAGED = 5  # the locker itself is damaged
+    DISK = 74  # the disk refused a write: full, read-only or failing (EX_IOERR); nothing was lost
     INTERNAL = 70  # a bug in locker (EX_SOFTWARE): the message asks for --debug and a report
     INTERRUPTED = 130
 
@@ -54,3 +55,13 @@ class TruncatedInputError(BadInputError):
     def __init__(self, message: str, records_read: int = 0) -> None:
         super().__init__(message)
         self.records_read = records_read
+
+
+class DiskError(LockerError):
+    """The file system refused: the disk is full, the locker is on read-only media, or I/O failed."""
+
+    exit_code = ExitCode.DISK
+
+
+class OutputError(UsageError):
+    """The output the user named cannot be written there (missing folder, a device, a FIFO...)."""

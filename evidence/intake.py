@@ -1,43 +1,59 @@
 """Intake: a file in, a sealed original and its dated events out.
 
-    sniff → hash_and_seal → dedupe → extract → record → (rules refresh, by the caller)
+    open_source → hash_and_seal → sniff → dedupe → extract → record → (rules refresh, by the caller)
 
-Each stage is a small function; `add_file` assembles them. The original is read once for
-hashing and sealing; facts are then read from the same path (names, EXIF, containers,
-export records). The database row is committed only after the sealed object is in place.
+The path is followed once: the file is opened (never following a symlink inside a folder,
+never blocking on a FIFO), checked to be a regular file, and hashed and sealed from that
+descriptor. Every fact after that (kind, container facts, export records, OCR text) is read
+from the sealed object itself, so what is described is exactly what was hashed, even if a
+sync client replaces the file meanwhile. The database row is committed only after the sealed
+object is in place. A malformed export is still sealed: its good records are imported and
+the bad ones reported with their position (exit 4), and nothing the file says is lost.
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import hashlib
 import os
+import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, BinaryIO, Protocol, cast
 
 from sqlalchemy import Table, func, select
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
-from evidence import custody
-from evidence.errors import BadInputError, LockerError, TruncatedInputError
+from evidence import age, custody
+from evidence.errors import BadInputError, DiskError, LockerError, UsageError
 from evidence.filenames import NameFacts, facts_from_filename
-from evidence.importers import event_key, parse_export
+from evidence.importers import event_key, parser_for
 from evidence.media import MediaFacts, media_facts
 from evidence.numbers import PhoneNumber, parse_number
-from evidence.records import ParsedEvent
+from evidence.records import ParsedEvent, SkippedRecord
 from evidence.schema import Event, Item, ItemFact
 from evidence.sniff import Sniffed, sniff
 from evidence.store import Store
 from evidence.vault import SealedTemp
-from evidence.verification import item_events_digest
+from evidence.verification import item_record_digest
 
 HEAD_BYTES = 64 * 1024
 EVENT_BATCH = 2000
+MAX_OCR_BYTES = 64 << 20  # a larger "screenshot" is sealed and dated, not read
 
 Progress = Callable[[int], None]
+
+
+class OcrOutcome(Protocol):
+    text: str | None
+    skipped: str | None
+
+
+Ocr = Callable[[bytes], OcrOutcome]
 
 
 @dataclass
@@ -65,9 +81,20 @@ class AddFailure:
 
 
 @dataclass
+class Skipped:
+    """Something not taken, with a one-line reason: inside a folder a note (exit 0); a path the
+    user named that is refused (the locker's own folder) carries a usage exit code."""
+
+    name: str
+    reason: str
+    exit_code: int = 0
+
+
+@dataclass
 class BatchResult:
     added: list[AddResult] = field(default_factory=list)
     failures: list[AddFailure] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -78,38 +105,121 @@ class Claim:
     detail: str | None = None
 
 
-def expand_paths(paths: Iterable[Path]) -> Iterator[Path]:
-    """Files as given, folders walked recursively in name order; hidden files are skipped."""
+@dataclass(frozen=True)
+class Original:
+    """A sealed original about to be recorded: its sealed file, and what was known when it was read."""
+
+    name: str
+    sha256: str
+    size: int
+    sealed_path: Path
+    mtime: datetime | None  # of the descriptor that was hashed; None for an adopted object
+    recovered: bool = False
+
+
+def display_name(path: Path) -> str:
+    """The file name as text: UTF-8, else GB18030 (Chinese Windows and old phones), else escaped."""
+    raw = os.fsencode(path.name)
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("utf-8", "backslashreplace")
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+@dataclass(frozen=True)
+class Candidate:
+    path: Path
+    in_folder: bool  # found by walking a folder: never follow a symlink swapped in meanwhile
+
+
+def expand_paths(paths: Iterable[Path], locker_home: Path | None = None) -> Iterator[Candidate | Skipped]:
+    """Files as given, folders walked in name order. Inside folders, hidden files, symlinks and
+    special files are skipped with a note; the locker's own folder is never taken."""
+    home = locker_home.resolve() if locker_home is not None else None
     for path in paths:
-        if path.is_dir():
-            for root, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for name in sorted(files):
-                    if not name.startswith("."):
-                        yield Path(root) / name
-        else:
-            yield path
+        resolved = path.resolve()
+        if home is not None and _inside(resolved, home):
+            yield Skipped(display_name(path), "is inside the locker's own folder: refused", 2)
+            continue
+        if not path.is_dir():
+            yield Candidate(path, in_folder=False)
+            continue
+        for root, dirs, files in os.walk(path):
+            kept = []
+            for d in sorted(dirs):
+                sub = Path(root) / d
+                if d.startswith("."):
+                    continue
+                if sub.is_symlink():
+                    yield Skipped(display_name(sub), "is a symbolic link: skipped (add its target directly)")
+                elif home is not None and _inside(sub.resolve(), home):
+                    yield Skipped(display_name(sub), "is the locker's own folder: skipped")
+                else:
+                    kept.append(d)
+            dirs[:] = kept
+            for name in sorted(files):
+                if name.startswith("."):
+                    continue
+                f = Path(root) / name
+                try:
+                    mode = f.lstat().st_mode
+                except OSError:
+                    continue
+                if stat.S_ISLNK(mode):
+                    yield Skipped(display_name(f), "is a symbolic link: skipped (add its target directly)")
+                elif not stat.S_ISREG(mode):
+                    yield Skipped(display_name(f), "is not a regular file (FIFO, device or socket): skipped")
+                else:
+                    yield Candidate(f, in_folder=True)
 
 
 # --- stages -------------------------------------------------------------------------------
 
 
-def sniff_file(path: Path) -> Sniffed:
-    with path.open("rb") as f:
-        return sniff(f.read(HEAD_BYTES), path.name)
+def open_source(path: Path, in_folder: bool) -> tuple[BinaryIO, os.stat_result]:
+    """Open a file once for everything intake reads: a regular file only, and without blocking
+    (a FIFO would hang `add` forever); inside a folder a symlink is never followed."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | (os.O_NOFOLLOW if in_folder else 0)
+    name = display_name(path)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError as e:
+        raise BadInputError(f"{name}: no such file") from e
+    except IsADirectoryError as e:
+        raise BadInputError(f"{name}: is a folder") from e
+    except PermissionError as e:
+        raise BadInputError(f"{name}: cannot be read (permission denied)") from e
+    except OSError as e:
+        raise BadInputError(f"{name}: cannot be opened ({e.strerror})") from e
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise BadInputError(f"{name}: not a regular file (a FIFO, device or socket): not added")
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+    except BaseException:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "rb"), st
 
 
-def hash_and_seal(store: Store, path: Path, progress: Progress | None) -> SealedTemp:
-    with path.open("rb") as f:
-        return store.vault.seal(f, store.keys.recipient, progress)
+def hash_and_seal(store: Store, src: BinaryIO, size: int, progress: Progress | None) -> SealedTemp:
+    if store.read_only:
+        raise UsageError("the locker is read-only here: copy it to a writable folder to add evidence")
+    return store.vault.seal(src, store.keys.recipient, progress, expected_size=size)
 
 
 def extract_claims(
-    path: Path, sniffed: Sniffed, store: Store
+    original: Original, sniffed: Sniffed, sealed: BinaryIO, store: Store
 ) -> tuple[list[Claim], NameFacts | None, MediaFacts]:
     """Every claim about when and with whom, each with its source; nothing overwritten."""
     claims: list[Claim] = []
-    names = facts_from_filename(path.name, store.timezone)
+    names = facts_from_filename(original.name, store.timezone)
     if names is not None:
         if names.captured_at is not None:
             claims.append(Claim("captured_at", names.captured_at.isoformat(), "filename", names.convention))
@@ -119,7 +229,8 @@ def extract_claims(
             claims.append(Claim("contact", names.contact, "filename", names.convention))
         if names.app:
             claims.append(Claim("app", names.app, "filename", names.convention))
-    media = media_facts(path, sniffed.kind, store.timezone)
+    sealed.seek(0)
+    media = media_facts(sealed, sniffed.kind, store.timezone)
     if media.captured_at is not None:
         detail = "offset assumed" if media.tz_assumed else None
         claims.append(
@@ -131,13 +242,17 @@ def extract_claims(
         claims.append(Claim("duration", f"{media.duration:.3f}", "container"))
     if media.width and media.height:
         claims.append(Claim("dimensions", f"{media.width}x{media.height}", "container"))
-    mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-    claims.append(Claim("captured_at", mtime.isoformat(), "file_time", "modification time of the file given"))
+    if original.mtime is not None:
+        claims.append(
+            Claim(
+                "captured_at", original.mtime.isoformat(), "file_time", "modification time of the file given"
+            )
+        )
     return claims, names, media
 
 
 def choose_capture_time(
-    names: NameFacts | None, media: MediaFacts, claims: Sequence[Claim]
+    names: NameFacts | None, media: MediaFacts, claims: Sequence[Claim], fallback: datetime
 ) -> tuple[datetime, bool]:
     """Prefer a time that carries its own offset, then the phone's file name, then the rest."""
     if media.captured_at is not None and not media.tz_assumed:
@@ -146,8 +261,8 @@ def choose_capture_time(
         return names.captured_at, names.tz_assumed
     if media.captured_at is not None:
         return media.captured_at, True
-    file_time = next(c for c in claims if c.source == "file_time")
-    return datetime.fromisoformat(file_time.value), False
+    file_time = next((c for c in claims if c.source == "file_time"), None)
+    return (datetime.fromisoformat(file_time.value) if file_time else fallback), False
 
 
 def media_event(
@@ -207,14 +322,17 @@ EventKey = Callable[[ParsedEvent, str | None], str]
 def record_events(
     session: Session,
     item_id: int,
-    events: Iterable[ParsedEvent],
+    events: Iterable[ParsedEvent | SkippedRecord],
     keys: EventKey = event_key,
     declared: bool = False,
+    skipped: list[SkippedRecord] | None = None,
 ) -> int:
     """Insert events in batches, skipping any already stored (same dedupe key); returns the count added.
 
     Core inserts (not ORM units of work) with ON CONFLICT DO NOTHING: the dedupe key decides,
-    inside the database, whether a message from an older backup is already here.
+    inside the database, whether a message from an older backup is already here. Records an
+    importer could not read arrive as `SkippedRecord`s and are collected in `skipped`. If the
+    importer stops part-way (a truncated or malformed file), what was read so far is kept.
     """
     table = cast(Table, Event.__table__)
     stmt: Any
@@ -229,18 +347,19 @@ def record_events(
     batch: list[dict[str, Any]] = []
     try:
         for e in events:
+            if isinstance(e, SkippedRecord):
+                if skipped is not None:
+                    skipped.append(e)
+                continue
             number = parse_number(e.raw_number)
             batch.append(event_row(item_id, e, number, keys(e, number.canonical), declared))
             if len(batch) >= EVENT_BATCH:
                 conn.execute(stmt, batch)
                 batch = []
-    except TruncatedInputError:
-        # What was complete before the break is kept (importers' policy): save the pending batch.
+    finally:
+        # What was complete before a break is kept (importers' policy): save the pending batch.
         if batch:
             conn.execute(stmt, batch)
-        raise
-    if batch:
-        conn.execute(stmt, batch)
     after = conn.scalar(select(func.count()).select_from(table)) or 0
     return after - before
 
@@ -248,21 +367,23 @@ def record_events(
 # --- assembly -----------------------------------------------------------------------------
 
 
-def log_add(session: Session, item: Item, events_added: int, now: datetime) -> None:
-    """The custody entry for a new item: its hash and size, and a digest of the events it brought,
-    so `verify` can tell an edited row or event from the original record.
+def log_add(session: Session, item: Item, events_added: int, now: datetime, recovered: bool = False) -> None:
+    """The custody entry for a new item: its hash and size, and a digest of everything recorded
+    about it (the item row, its facts and its events), so `verify` notices any later edit.
 
     No file name: phones put contacts' names and numbers in file names, and the custody log
-    goes whole into every bundle (its chain must verify), even one scoped to one party.
+    goes into every bundle (its chain must verify).
     """
-    detail = {
+    detail: dict[str, Any] = {
         "item": item.id,
         "sha256": item.sha256,
         "size": item.size,
         "kind": item.kind,
         "events": events_added,
-        "events_digest": item_events_digest(session, item.id),
+        "record_digest": item_record_digest(session, item.id),
     }
+    if recovered:
+        detail["recovered"] = True
     custody.append(session, "add", detail, now)
 
 
@@ -270,86 +391,128 @@ def add_file(
     store: Store,
     path: Path,
     progress: Progress | None = None,
-    ocr: Callable[[Path], str | None] | None = None,
+    ocr: Ocr | None = None,
+    in_folder: bool = False,
 ) -> AddResult:
     """Seal one original and record its facts and events. Raises LockerError subclasses."""
+    src, st = open_source(path, in_folder)
+    with src:
+        sealed = hash_and_seal(store, src, st.st_size, progress)
     try:
-        sniffed = sniff_file(path)
-    except FileNotFoundError as e:
-        raise BadInputError(f"{path.name}: no such file") from e
-    except IsADirectoryError as e:
-        raise BadInputError(f"{path.name}: is a folder") from e
-    except PermissionError as e:
-        raise BadInputError(f"{path.name}: cannot be read (permission denied)") from e
-    sealed = hash_and_seal(store, path, progress)
-    try:
-        return _record(store, path, sniffed, sealed, ocr)
+        original = Original(
+            display_name(path),
+            sealed.sha256,
+            sealed.size,
+            sealed.path,
+            datetime.fromtimestamp(st.st_mtime, UTC),
+        )
+        return _record(store, original, lambda item: store.vault.commit(sealed, item.object_name), ocr)
     finally:
-        store.vault.discard(sealed)  # no-op once committed (renamed away)
+        store.vault.discard(sealed)  # removes the temp if it was not committed; releases the lock
+
+
+def adopt_object(store: Store, object_name: str, ocr: Ocr | None = None) -> AddResult:
+    """Record a complete sealed object that no item points to (a rolled-back or lost database)
+    as a recovered item, extracting its facts again from its bytes. Raises DamagedError-free
+    `BadInputError` if it does not decrypt or its name does not match its content."""
+    path = store.vault.path_of(object_name)
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        for chunk in store.vault.chunks(object_name, store.keys.identity):
+            digest.update(chunk)
+            size += len(chunk)
+    except age.AgeError as e:
+        raise BadInputError(f"object {object_name[:16]}… does not decrypt with this locker's key") from e
+    sha = digest.hexdigest()
+    if store.keys.object_name(sha) != object_name:
+        raise BadInputError(f"object {object_name[:16]}… does not hold what its name says")
+    original = Original(f"recovered-{sha[:12]}", sha, size, path, None, recovered=True)
+    return _record(store, original, None, ocr)
 
 
 def _record(
-    store: Store, path: Path, sniffed: Sniffed, sealed: SealedTemp, ocr: Callable[[Path], str | None] | None
+    store: Store, original: Original, commit: Callable[[Item], None] | None, ocr: Ocr | None
 ) -> AddResult:
-    warning = None
     with store.transaction() as s:
-        existing = s.scalar(select(Item).where(Item.sha256 == sealed.sha256))
+        custody.check_can_append(s)  # before the object is committed: a refusal leaves no orphan
+        existing = s.scalar(select(Item).where(Item.sha256 == original.sha256))
         if existing is not None:
             count = s.scalar(select(func.count()).select_from(Event).where(Event.item_id == existing.id)) or 0
-            custody.append(
-                s,
-                "add-duplicate",
-                {"item": existing.id, "sha256": sealed.sha256},
-                store.now(),
-            )
+            custody.append(s, "add-duplicate", {"item": existing.id, "sha256": original.sha256}, store.now())
             return _result(existing, duplicate=True, events=count)
-        claims, names, media = extract_claims(path, sniffed, store)
-        at, tz_assumed = choose_capture_time(names, media, claims)
-        number = parse_number(names.number) if names and names.number else None
-        item = Item(
-            sha256=sealed.sha256,
-            object_name=store.keys.object_name(sealed.sha256),
-            size=sealed.size,
-            name=path.name,
-            kind=sniffed.kind,
-            media_type=sniffed.media_type,
-            export_format=sniffed.export_format,
-            added_at=store.now(),
-            captured_at=at if sniffed.kind != "export" else None,
-            captured_tz_assumed=tz_assumed,
-            number=number.canonical if number else None,
-            contact=names.contact if names else None,
-            duration=media.duration,
-        )
-        s.add(item)
-        s.flush()
-        s.add_all(
-            ItemFact(item_id=item.id, fact=c.fact, value=c.value, source=c.source, detail=c.detail)
-            for c in claims
-        )
-        if sniffed.export_format is not None:
-            try:
-                added = record_events(s, item.id, parse_export(sniffed.export_format, path, store.timezone))
-            except TruncatedInputError as e:
-                # Policy (importers docstring): keep what was complete before the break.
-                added = s.scalar(select(func.count()).select_from(Event).where(Event.item_id == item.id)) or 0
-                warning = f"{e} ({added} new events kept)"
-        else:
-            text = ocr(path) if (ocr is not None and sniffed.kind == "image") else None
-            ev = media_event(sealed.sha256, sniffed, at, tz_assumed, names, media, text)
-            added = (
-                record_events(
-                    s,
-                    item.id,
-                    [ev],
-                    lambda e, _n: hashlib.sha256(f"{e.kind}|{sealed.sha256}".encode()).hexdigest(),
-                )
-                if ev
-                else 0
-            )
-        store.vault.commit(sealed, item.object_name)
-        log_add(s, item, added, store.now())
+        with original.sealed_path.open("rb") as f, age.open_reader(f, [store.keys.identity]) as reader:
+            item, added, warning = _describe(s, store, original, cast(BinaryIO, reader), ocr)
+        log_add(s, item, added, store.now(), original.recovered)
+        # The object goes into place last, just before the commit: a kill between the two leaves
+        # a complete object no row records, which `verify` reports and `--repair` adopts.
+        if commit is not None:
+            commit(item)
     return _result(item, duplicate=False, events=added, warning=warning)
+
+
+def _describe(
+    s: Session, store: Store, original: Original, sealed: BinaryIO, ocr: Ocr | None
+) -> tuple[Item, int, str | None]:
+    """The item row, its facts and events, all read from the sealed bytes."""
+    sniffed = sniff(sealed.read(HEAD_BYTES), original.name)
+    claims, names, media = extract_claims(original, sniffed, sealed, store)
+    at, tz_assumed = choose_capture_time(names, media, claims, store.now())
+    number = parse_number(names.number) if names and names.number else None
+    item = Item(
+        sha256=original.sha256,
+        object_name=store.keys.object_name(original.sha256),
+        size=original.size,
+        name=original.name,
+        kind=sniffed.kind,
+        media_type=sniffed.media_type,
+        export_format=sniffed.export_format,
+        added_at=store.now(),
+        captured_at=at if sniffed.kind != "export" else None,
+        captured_tz_assumed=tz_assumed,
+        number=number.canonical if number else None,
+        contact=names.contact if names else None,
+        duration=media.duration,
+    )
+    s.add(item)
+    s.flush()
+    s.add_all(
+        ItemFact(item_id=item.id, fact=c.fact, value=c.value, source=c.source, detail=c.detail)
+        for c in claims
+    )
+    s.flush()
+    warning = None
+    if sniffed.export_format is not None:
+        skipped: list[SkippedRecord] = []
+        sealed.seek(0)
+        try:
+            added = record_events(
+                s, item.id, parser_for(sniffed.export_format).parse(sealed, store.timezone), skipped=skipped
+            )
+        except BadInputError as e:
+            # Kept: the sealed original and every record read before the problem.
+            added = s.scalar(select(func.count()).select_from(Event).where(Event.item_id == item.id)) or 0
+            warning = f"{e} ({added} events kept; the original is sealed)"
+        if skipped:
+            first = skipped[0]
+            note = f"{len(skipped)} records not read (first at {first.position}: {first.reason})"
+            warning = f"{warning}; {note}" if warning else note
+        return item, added, warning
+    text = None
+    if ocr is not None and sniffed.kind == "image":
+        if original.size > MAX_OCR_BYTES:
+            warning = "image too large to read its text; sealed and dated only"
+        else:
+            sealed.seek(0)
+            outcome = ocr(sealed.read())
+            text = outcome.text
+            if outcome.skipped:
+                warning = f"text not read: {outcome.skipped}"
+    ev = media_event(original.sha256, sniffed, at, tz_assumed, names, media, text)
+    if ev is None:
+        return item, 0, warning
+    key = hashlib.sha256(f"{ev.kind}|{original.sha256}".encode()).hexdigest()
+    return item, record_events(s, item.id, [ev], lambda _e, _n: key), warning
 
 
 def _result(item: Item, duplicate: bool, events: int, warning: str | None = None) -> AddResult:
@@ -372,23 +535,32 @@ def add_paths(
     store: Store,
     paths: Sequence[Path],
     progress: Progress | None = None,
-    on_result: Callable[[AddResult | AddFailure], None] | None = None,
-    ocr: Callable[[Path], str | None] | None = None,
+    on_result: Callable[[AddResult | AddFailure | Skipped], None] | None = None,
+    ocr: Ocr | None = None,
 ) -> BatchResult:
     """Add every file; a bad file is reported and the batch goes on (black's report)."""
     batch = BatchResult()
-    with store.shared_lock():
-        for path in expand_paths(paths):
-            outcome: AddResult | AddFailure
+    for found in expand_paths(paths, store.home):
+        outcome: AddResult | AddFailure | Skipped
+        if isinstance(found, Skipped):
+            outcome = found
+            batch.skipped.append(found)
+        else:
             try:
-                outcome = add_file(store, path, progress, ocr)
+                outcome = add_file(store, found.path, progress, ocr, found.in_folder)
                 batch.added.append(outcome)
             except LockerError as e:
-                outcome = AddFailure(path.name, str(e), int(e.exit_code))
+                outcome = AddFailure(display_name(found.path), str(e), int(e.exit_code))
                 batch.failures.append(outcome)
             except OSError as e:
-                outcome = AddFailure(path.name, f"cannot read or write ({e.strerror})", 4)
+                if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
+                    # Every later file would fail the same way; what was added is committed.
+                    raise DiskError(
+                        f"the disk refused the write ({e.strerror}): free some space and retry; "
+                        "nothing was lost"
+                    ) from e
+                outcome = AddFailure(display_name(found.path), f"cannot read or write ({e.strerror})", 4)
                 batch.failures.append(outcome)
-            if on_result is not None:
-                on_result(outcome)
+        if on_result is not None:
+            on_result(outcome)
     return batch

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import func, select
 
 from evidence import custody
-from evidence.atomic import commit_temp, discard_temp, open_temp
 from evidence.errors import UsageError, VerificationFailed
+from evidence.outputs import check_output_path, private_output
 from evidence.schema import Event, Item, ItemFact
 from evidence.store import Store
 
@@ -52,25 +51,18 @@ def item_detail(store: Store, item_id: int) -> ItemDetail:
 
 
 def write_original(store: Store, item_id: int, out: Path) -> Item:
-    """Decrypt item `item_id` to `out` atomically; the hash is checked before the file appears."""
-    if out.exists() and out.is_dir():
-        raise UsageError(f"{out} is a folder: give a file name with -o")
+    """Decrypt item `item_id` to `out`; the hash is checked before the file appears, and an
+    interrupted copy leaves no plaintext behind (evidence.outputs)."""
+    check_output_path(out)
     with store.transaction() as s:
         item = _item(s, item_id)
-        custody.append(s, "get", {"item": item.id, "sha256": item.sha256}, store.now())
-    temp, f = open_temp(out.resolve().parent)
-    try:
+        if not store.read_only:  # a locker on read-only media can still give its originals back
+            custody.append(s, "get", {"item": item.id, "sha256": item.sha256}, store.now())
+    with private_output(store.home, out) as f:
         digest = hashlib.sha256()
-        with f:
-            for chunk in store.vault.chunks(item.object_name, store.keys.identity):
-                digest.update(chunk)
-                f.write(chunk)
-            f.flush()
-            os.fsync(f.fileno())
+        for chunk in store.vault.chunks(item.object_name, store.keys.identity):
+            digest.update(chunk)
+            f.write(chunk)
         if not hmac.compare_digest(digest.hexdigest(), item.sha256):
             raise VerificationFailed(f"item {item.id} does not match its recorded hash: run `locker verify`")
-        commit_temp(temp, out)
-    except BaseException:
-        discard_temp(temp)
-        raise
     return item

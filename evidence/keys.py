@@ -33,6 +33,7 @@ class LockerKeys:
     identity: age.X25519Identity = field(repr=False)
     db_key: bytes = field(repr=False)
     name_key: bytes = field(repr=False)
+    head_key: bytes = field(repr=False)
 
     @property
     def recipient(self) -> age.X25519Recipient:
@@ -50,7 +51,12 @@ def _derive(identity: age.X25519Identity, label: bytes) -> bytes:
 
 
 def keys_for(identity: age.X25519Identity) -> LockerKeys:
-    return LockerKeys(identity, _derive(identity, b"sqlcipher"), _derive(identity, b"object-name"))
+    return LockerKeys(
+        identity,
+        _derive(identity, b"sqlcipher"),
+        _derive(identity, b"object-name"),
+        _derive(identity, b"head"),
+    )
 
 
 def check_passphrase_strength(passphrase: str) -> None:
@@ -62,7 +68,10 @@ def wrap_identity(home: Path, identity: age.X25519Identity, passphrase: str, log
     """Write identity.age: the identity encrypted to the passphrase (atomically)."""
     check_passphrase_strength(passphrase)
     plaintext = (identity.encode() + "\n").encode("ascii")
-    sealed = age.encrypt_bytes(plaintext, age.ScryptRecipient(passphrase, log_n=log_n))
+    try:
+        sealed = age.encrypt_bytes(plaintext, age.ScryptRecipient(passphrase, log_n=log_n))
+    except age.AgeScryptMemoryError as e:
+        raise UsageError(f"{e}: free some memory, or choose a lower LOCKER_SCRYPT_LOG_N") from e
     atomic_write_bytes(home / IDENTITY_FILE, sealed)
 
 
@@ -71,16 +80,31 @@ def unwrap_identity(home: Path, passphrase: str) -> age.X25519Identity:
     try:
         sealed = path.read_bytes()
     except FileNotFoundError as e:
+        if holds_locker_files(home):
+            # A sync client or a bad copy lost it: the evidence is still there. Never suggest init.
+            raise DamagedError(
+                f"{IDENTITY_FILE} is missing: restore it, or `locker recover` with your recovery key"
+            ) from e
         raise LockedError(f"no locker at {home}: run `locker init` first (or set LOCKER_HOME)") from e
     try:
         plaintext = age.decrypt_bytes(sealed, [age.ScryptIdentity(passphrase, max_log_n=MAX_LOG_N)])
     except (age.AgeNoMatchError, age.AgeHMACError) as e:
         raise LockedError("wrong passphrase (or use `locker recover` with the recovery key)") from e
+    except age.AgeScryptMemoryError as e:  # not damage: this machine lacks the memory right now
+        raise UsageError(f"{e}: free some memory and retry") from e
     except age.AgeError as e:
         raise DamagedError(
             f"{IDENTITY_FILE} is damaged: restore it from a backup or use `locker recover`"
         ) from e
     return parse_recovery_key(plaintext.decode("ascii", "replace").strip())
+
+
+LOCKER_FILES = ("locker.db", "objects", "head", IDENTITY_FILE)
+
+
+def holds_locker_files(home: Path) -> bool:
+    """Whether `home` holds any part of a locker (so nothing may treat it as empty)."""
+    return any((home / name).exists() for name in LOCKER_FILES)
 
 
 def parse_recovery_key(text: str) -> age.X25519Identity:

@@ -6,11 +6,13 @@ Only this layer reads the environment or prompts; core functions get explicit ar
 from __future__ import annotations
 
 import os
+import stat
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import click
 import platformdirs
@@ -24,6 +26,11 @@ ENV_HOME = "LOCKER_HOME"
 ENV_PASSPHRASE = "LOCKER_PASSPHRASE"
 ENV_NEW_PASSPHRASE = "LOCKER_NEW_PASSPHRASE"
 ENV_SCRYPT_LOG_N = "LOCKER_SCRYPT_LOG_N"  # scripts and tests may pick a cheaper work factor
+
+# Reads of files and stdin are bounded so `--passphrase-file /dev/zero` or a mistaken huge
+# file is a usage error instead of memory eaten until the kernel kills us.
+SECRET_LIMIT = 4096  # bytes: a passphrase or a recovery key is far shorter
+TEXT_LIMIT = 1 << 20  # 1 MiB: a message or a profile; evidence itself goes through `locker add`
 
 
 @dataclass
@@ -43,23 +50,26 @@ class AppContext:
         if from_env is not None and self.passphrase_file is not None:
             raise UsageError(f"two passphrase sources: unset {ENV_PASSPHRASE} or drop --passphrase-file")
         if from_env is not None:
-            return from_env
+            return checked_secret(from_env, f"${ENV_PASSPHRASE}")
         if self.passphrase_file is not None:
-            return read_secret_file(self.passphrase_file)
+            return read_secret_file(self.passphrase_file, "passphrase")
         if not self.interactive:
             raise LockedError(
                 f"the locker is locked: set {ENV_PASSPHRASE}, use --passphrase-file, or run in a terminal"
             )
-        return click.prompt("Passphrase", hide_input=True, err=True)
+        return checked_secret(click.prompt("Passphrase", hide_input=True, err=True), "the passphrase")
 
     def new_passphrase(self, for_init: bool) -> str:
         """A new passphrase: for init the usual source; else LOCKER_NEW_PASSPHRASE or a prompt."""
         if for_init and (self.env.get(ENV_PASSPHRASE) is not None or self.passphrase_file is not None):
             secret = self.passphrase()
         elif not for_init and self.env.get(ENV_NEW_PASSPHRASE) is not None:
-            secret = self.env[ENV_NEW_PASSPHRASE]
+            secret = checked_secret(self.env[ENV_NEW_PASSPHRASE], f"${ENV_NEW_PASSPHRASE}")
         elif self.interactive:
-            secret = click.prompt("New passphrase", hide_input=True, confirmation_prompt=True, err=True)
+            secret = checked_secret(
+                click.prompt("New passphrase", hide_input=True, confirmation_prompt=True, err=True),
+                "the new passphrase",
+            )
         else:
             name = ENV_PASSPHRASE if for_init else ENV_NEW_PASSPHRASE
             raise UsageError(f"no new passphrase: set {name} or run in a terminal")
@@ -79,9 +89,10 @@ class AppContext:
         return value
 
     # --- the store -------------------------------------------------------------------------
-    def store(self) -> Store:
+    def store(self, rebuild: bool = False) -> Store:
+        """The open locker; `rebuild` (only `verify --repair`) lets a missing database be recreated."""
         if self._store is None:
-            self._store = open_store(self.home, self.passphrase(), self.clock)
+            self._store = open_store(self.home, self.passphrase(), self.clock, rebuild)
         return self._store
 
     def close(self) -> None:
@@ -90,11 +101,87 @@ class AppContext:
             self._store = None
 
 
-def read_secret_file(path: Path) -> str:
+def checked_secret(secret: str, source: str) -> str:
+    """`secret` if it is valid Unicode text, else a usage error naming where it came from.
+
+    Python hands over bytes that are not UTF-8 (in the environment, a terminal in a non-UTF-8
+    locale) as lone surrogates; they would only fail later, as an internal error, when the
+    passphrase is encoded for the key derivation.
+    """
     try:
-        return path.read_text(encoding="utf-8").rstrip("\r\n")
+        secret.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise UsageError(
+            f"{source} is not valid UTF-8 text: check the encoding of the terminal or script"
+        ) from e
+    return secret
+
+
+def read_secret_file(path: Path, what: str, limit: int = SECRET_LIMIT) -> str:
+    """The secret in the file at `path`: UTF-8 text, trailing line breaks dropped.
+
+    The one reader for secret files (`--passphrase-file`, a recovery key file). `what` names
+    the secret in errors ("passphrase", "recovery key"). At most `limit` bytes are read; more
+    is a usage error. Regular files, pipes and sockets are read (so `/dev/stdin` fed from a
+    pipe and `<(pass show locker)` work); devices such as /dev/zero or a terminal are refused.
+    """
+    try:
+        with path.open("rb") as f:
+            mode = os.fstat(f.fileno()).st_mode
+            if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)):
+                raise UsageError(
+                    f"the {what} file is a device, not a file or a pipe: give a file, or use the prompt"
+                )
+            data = read_at_most(f, limit, f"the {what} file")
     except OSError as e:
-        raise UsageError(f"cannot read the passphrase file ({e.strerror})") from e
+        raise UsageError(f"cannot read the {what} file ({e.strerror or type(e).__name__})") from e
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise UsageError(f"the {what} file is not UTF-8 text") from e
+    return text.rstrip("\r\n")
+
+
+def read_text_input(path: Path, what: str, limit: int = TEXT_LIMIT) -> str:
+    """Text from a file, or from stdin when `path` is `-`: UTF-8 (a BOM is dropped), at most `limit` bytes.
+
+    For message texts and profiles given with --text-file, --file or --from-file, so that
+    personal data need not be on the command line. Errors are usage errors naming `what`.
+    """
+    try:
+        if str(path) == "-":
+            data = read_at_most(sys.stdin.buffer, limit, f"the {what}")
+        else:
+            with path.open("rb") as f:
+                data = read_at_most(f, limit, f"the {what}")
+    except OSError as e:
+        raise UsageError(f"cannot read the {what} ({e.strerror or type(e).__name__})") from e
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise UsageError(f"the {what} is not UTF-8 text: save it as UTF-8 and retry") from e
+
+
+def read_at_most(stream: BinaryIO, limit: int, what: str) -> bytes:
+    """All of `stream` if it is at most `limit` bytes; else a usage error "`what` is too long".
+
+    Reading stops at `limit` + 1 bytes, so an endless stream costs no more than that.
+    """
+    chunks: list[bytes] = []
+    size = 0
+    while size <= limit:
+        chunk = stream.read(limit + 1 - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    if size > limit:
+        raise UsageError(f"{what} is too long (more than {_bytes(limit)})")
+    return b"".join(chunks)
+
+
+def _bytes(n: int) -> str:
+    return f"{n >> 20} MiB" if n >= 1 << 20 and n % (1 << 20) == 0 else f"{n} bytes"
 
 
 def default_home(env: Mapping[str, str]) -> Path:

@@ -99,3 +99,23 @@ def cli_home(home: Path) -> Path:
     p = run_locker(home, "init")
     assert p.returncode == 0, p.stderr
     return home
+
+
+def tamper(home: Path, statement: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    """Run one SQL statement on a locker's database as someone holding its key would (failure
+    injection for the tamper tests): outside any transaction, with foreign keys off."""
+    from evidence.database import make_engine
+    from evidence.keys import keys_for, unwrap_identity
+
+    keys = keys_for(unwrap_identity(home, PASSPHRASE))
+    engine = make_engine(home / "locker.db", keys.db_key)
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        cur.execute("PRAGMA foreign_keys = OFF")
+        rows = list(cur.execute(statement, params))
+        cur.close()
+    finally:
+        raw.close()
+        engine.dispose()
+    return rows

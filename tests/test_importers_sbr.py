@@ -1,9 +1,8 @@
 """SMS Backup & Restore messages and call logs: the demo and public exports, every type code, MMS,
-repairs, hostile and broken XML."""
+repairs, hostile and broken XML, records skipped one at a time. Bounds: test_importers_bounds."""
 
 from __future__ import annotations
 
-import io
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,7 +13,8 @@ import pytest
 from evidence.errors import BadInputError, TruncatedInputError
 from evidence.importers import event_key, parse_export, parser_for
 from evidence.importers.xml_records import repair_references
-from evidence.records import ParsedEvent
+from evidence.records import ParsedEvent, SkippedRecord
+from tests.test_importers_bounds import SealedStream
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 DEMO = SHARED / "corpus" / "demo"
@@ -25,8 +25,15 @@ HEAD = "<?xml version='1.0' encoding='UTF-8' standalone='yes' ?>\n"
 
 
 def parse(export_format: str, xml: str | bytes) -> list[ParsedEvent]:
+    """The events of an export that has no record to skip."""
+    outputs = parse_all(export_format, xml)
+    assert all(isinstance(o, ParsedEvent) for o in outputs), outputs
+    return outputs  # type: ignore[return-value]
+
+
+def parse_all(export_format: str, xml: str | bytes) -> list[ParsedEvent | SkippedRecord]:
     data = xml.encode("utf-8") if isinstance(xml, str) else xml
-    return list(parser_for(export_format).parse(io.BytesIO(data), TZ))
+    return list(parser_for(export_format).parse(SealedStream(data), TZ))
 
 
 def smses(*records: str) -> str:
@@ -118,7 +125,7 @@ def test_truncated_demo_export_keeps_every_message_before_the_cut() -> None:
     cut = data[: data.index(b"<sms", data.index(b"10658880130"))] + b'<sms address="1'
     events: list[ParsedEvent] = []
     with pytest.raises(TruncatedInputError) as caught:
-        events.extend(parser_for("sbr-sms").parse(io.BytesIO(cut), TZ))
+        events.extend(parser_for("sbr-sms").parse(SealedStream(cut), TZ))
     complete = cut.count(b"<sms ") - 1
     assert complete == 20
     assert len(events) == caught.value.records_read == complete
@@ -318,13 +325,72 @@ def test_wrong_root_is_refused() -> None:
         parse("sbr-calls", smses(sms()))
 
 
-@pytest.mark.parametrize("date", ["", "null", "abc", "9" * 30, "-" + "9" * 30])
-def test_unreadable_date_is_bad_input(date: str) -> None:
-    with pytest.raises(BadInputError, match="date"):
-        parse("sbr-sms", smses(sms(date=date)))
+@pytest.mark.parametrize(
+    ("date", "reason"),
+    [
+        ("", "the record has no date"),
+        ("null", "the record has no date"),
+        ("abc", "the record's date is not a readable epoch time"),
+        ("9" * 30, "the record's date is not a readable epoch time"),
+        ("-" + "9" * 30, "the record's date is not a readable epoch time"),
+    ],
+)
+def test_unreadable_date_skips_only_that_record(date: str, reason: str) -> None:
+    before, skipped, after = parse_all("sbr-sms", smses(sms(body="前"), sms(date=date), sms(body="后")))
+    assert skipped == SkippedRecord("line 4, column 1", reason)
+    assert isinstance(before, ParsedEvent) and isinstance(after, ParsedEvent)
+    assert (before.text, after.text, after.source_ref) == ("前", "后", "sms 3")
+
+
+def test_sbr_bad_date_skips_one_record() -> None:
+    """42 messages, one with date="": 41 events and one SkippedRecord saying on which line it is."""
+    records = [
+        sms(date="" if i == 17 else str(1786454400000 + i * 60_000), body=f"第{i}条") for i in range(42)
+    ]
+    outputs = parse_all("sbr-sms", smses(*records))
+    events = [o for o in outputs if isinstance(o, ParsedEvent)]
+    assert len(outputs) == 42 and len(events) == 41
+    assert outputs[17] == SkippedRecord("line 20, column 1", "the record has no date")
+    assert [e.text for e in events] == [f"第{i}条" for i in range(42) if i != 17]
+
+
+def test_sbr_calls_bad_date_skips_one_call() -> None:
+    xml = calls("1", "3", "5").replace('date="1786402200000" type="3"', 'date="soon" type="3"')
+    first, skipped, last = parse_all("sbr-calls", xml)
+    assert skipped == SkippedRecord("line 4, column 1", "the record's date is not a readable epoch time")
+    assert isinstance(first, ParsedEvent) and isinstance(last, ParsedEvent)
+    assert (first.status, last.status, last.source_ref) == ("answered", "rejected", "call 3")
+
+
+def test_mms_with_an_unreadable_date_is_skipped() -> None:
+    mms = (
+        '<mms date="x" msg_box="1" address="17155550001">'
+        '<parts><part ct="text/plain" text="秘密" /></parts></mms>'
+    )
+    skipped, event = parse_all("sbr-sms", smses(mms, sms()))
+    assert skipped == SkippedRecord("line 3, column 1", "the record's date is not a readable epoch time")
+    assert isinstance(event, ParsedEvent)
 
 
 def test_error_messages_carry_no_numbers_or_text() -> None:
+    outputs: list[ParsedEvent | SkippedRecord] = []
     with pytest.raises(BadInputError) as caught:
-        parse("sbr-sms", smses(sms(date="x", address="17155550001", body="秘密")).replace("</smses>", ""))
-    assert "17155550001" not in str(caught.value) and "秘密" not in str(caught.value)
+        outputs.extend(
+            parser_for("sbr-sms").parse(
+                SealedStream(
+                    smses(sms(date="x", address="17155550001", body="秘密")).replace("</smses>", "").encode()
+                ),
+                TZ,
+            )
+        )
+    (skipped,) = outputs
+    for message in (str(caught.value), skipped.position, skipped.reason):  # type: ignore[union-attr]
+        assert "17155550001" not in message and "秘密" not in message
+
+
+def test_runs_of_emoji_across_read_borders_are_repaired() -> None:
+    # Surrogate pairs back to back: a read ending between two pairs used to hold back the low half
+    # of the last complete pair with the next one, turning both of its halves into U+FFFD.
+    body = "&#55357;&#56846;" * 20_000
+    (event,) = parse("sbr-sms", smses(sms(body=body)))
+    assert event.text == "\U0001f60e" * 20_000

@@ -1,4 +1,5 @@
-"""SuperBackup call logs (`<alllogs>`): codes, the `date` (not `time`) instant, broken and hostile files."""
+"""SuperBackup call logs (`<alllogs>`): codes, the `date` (not `time`) instant, broken and hostile files,
+one unreadable log skipped."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import pytest
 
 from evidence.errors import BadInputError, TruncatedInputError
 from evidence.importers import parse_export, parser_for
-from evidence.records import ParsedEvent
+from evidence.records import ParsedEvent, SkippedRecord
+from tests.test_importers_bounds import SealedStream
 
 FIXTURE = Path(__file__).resolve().parent / "data" / "exports" / "superbackup-calls.xml"
 TZ = ZoneInfo("Asia/Shanghai")
@@ -56,3 +58,17 @@ def test_entities_are_refused() -> None:
     )
     with pytest.raises(BadInputError, match="refuses XML with entity declarations"):
         list(parser_for("superbackup-calls").parse(io.BytesIO(hostile), TZ))
+
+
+def test_superbackup_bad_date_skips_one_log() -> None:
+    data = FIXTURE.read_bytes()
+    at = data.index(b'date="', data.index(b"13700137000"))
+    end = data.index(b'"', at + len(b'date="'))
+    damaged = data[:at] + b'date=""' + data[end + 1 :]
+    outputs = list(parser_for("superbackup-calls").parse(SealedStream(damaged), TZ))
+    skipped = [o for o in outputs if isinstance(o, SkippedRecord)]
+    events = [o for o in outputs if isinstance(o, ParsedEvent)]
+    assert len(events) == 5 and len(skipped) == 1
+    (record,) = skipped
+    assert record == SkippedRecord("line 6, column 3", "the record has no date")
+    assert outputs.index(record) == 3  # in its place, between the calls before and after it

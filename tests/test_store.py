@@ -33,7 +33,7 @@ def test_wrong_passphrase_is_locked_error(tmp_path: Path) -> None:
 
 def test_init_refuses_an_existing_locker(tmp_path: Path) -> None:
     init_store(tmp_path / "l", PASSPHRASE, FAST_LOG_N)[0].close()
-    with pytest.raises(UsageError, match="already exists"):
+    with pytest.raises(UsageError, match="already holds a locker"):
         init_store(tmp_path / "l", PASSPHRASE, FAST_LOG_N)
 
 

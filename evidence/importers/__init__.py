@@ -1,13 +1,26 @@
 """Turn phone exports into events: the registry of export formats and the dedupe key of an event.
 
 Each format is one module holding a class with a `name` (the `export_format` that
-`evidence.sniff` gives a file) and a pure `parse(stream, tz)` that yields `ParsedEvent`s
-lazily. Adding a format is adding a module and one entry in `_FORMATS`.
+`evidence.sniff` gives a file) and a pure `parse(stream, tz)` that yields, lazily and in file
+order, a `ParsedEvent` for each record it reads and a `SkippedRecord` for each it cannot.
+Adding a format is adding a module and one entry in `_FORMATS`.
 
-Errors: every parser raises `BadInputError` (never another exception type) for garbage,
-hostile or unsupported input. A file that breaks part-way (a truncated backup) yields every
-record complete before the break and then raises `TruncatedInputError` (a `BadInputError`)
-naming the line/column or row and how many records were read; intake keeps those events.
+The stream is a seekable, read-only binary stream that need not be a file: intake hands over
+a decrypting reader of the sealed original, with no `name` and no file descriptor, and a
+parser never writes its content anywhere (no temporary files: it is plaintext evidence).
+
+One bad record never refuses the export. A record that cannot be read (no date, a time not
+understood, an absurdly long field) is skipped and a `SkippedRecord(position, reason)` takes
+its place: position as "line 12, column 3", "row 7" or "message 12"; reason in English and
+without the record's content (no number, no text). A text longer than
+`limits.MAX_TEXT_CHARS` is cut there: the event is yielded, followed by a `SkippedRecord`
+saying so. Intake counts them, keeps the item and warns with the first position.
+
+Errors: every parser raises `BadInputError` (never another exception type) for a file that is
+not its format at all, hostile input (XML entity declarations) or unsupported input. A file
+that breaks part-way (a truncated backup, a record too large to read) yields every record
+complete before the break and then raises `TruncatedInputError` (a `BadInputError`) naming the
+line/column or row and how many records were read; intake keeps those events.
 """
 
 from __future__ import annotations
@@ -17,7 +30,7 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from evidence.errors import BadInputError
@@ -25,16 +38,17 @@ from evidence.importers.csv_log import CsvLog
 from evidence.importers.ios_calls import IosCalls
 from evidence.importers.ios_sms import IosMessages
 from evidence.importers.sbr import SbrCalls, SbrMessages
+from evidence.importers.streams import ExportStream
 from evidence.importers.superbackup import SuperBackupCalls
-from evidence.records import ParsedEvent
+from evidence.records import ParsedEvent, SkippedRecord
 
-__all__ = ["ImportFormat", "event_key", "parse_export", "parser_for"]
+__all__ = ["ExportStream", "ImportFormat", "event_key", "parse_export", "parser_for"]
 
 
 class ImportFormat(Protocol):
     name: str
 
-    def parse(self, stream: BinaryIO, tz: ZoneInfo) -> Iterator[ParsedEvent]: ...
+    def parse(self, stream: ExportStream, tz: ZoneInfo) -> Iterator[ParsedEvent | SkippedRecord]: ...
 
 
 _FORMATS: dict[str, ImportFormat] = {
@@ -53,13 +67,16 @@ def parser_for(export_format: str) -> ImportFormat:
         raise BadInputError("unsupported export format; supported: " + ", ".join(sorted(_FORMATS))) from None
 
 
-def parse_export(export_format: str, path: Path, tz: ZoneInfo) -> Iterator[ParsedEvent]:
-    """Stream the events of one export file. The format is checked now; the file is read lazily."""
+def parse_export(export_format: str, path: Path, tz: ZoneInfo) -> Iterator[ParsedEvent | SkippedRecord]:
+    """Stream the events and skipped records of one export file, read lazily; the format is checked now.
+
+    For tools and tests that hold a path: intake parses the sealed bytes with `parser_for(...).parse`.
+    """
     parser = parser_for(export_format)
     return _stream(parser, path, tz)
 
 
-def _stream(parser: ImportFormat, path: Path, tz: ZoneInfo) -> Iterator[ParsedEvent]:
+def _stream(parser: ImportFormat, path: Path, tz: ZoneInfo) -> Iterator[ParsedEvent | SkippedRecord]:
     with path.open("rb") as stream:
         yield from parser.parse(stream, tz)
 

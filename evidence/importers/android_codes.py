@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from evidence.errors import BadInputError
+from evidence.importers.limits import UnreadableRecordError
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -61,17 +61,20 @@ def contact_name(value: str | None) -> str | None:
 
 
 def instant_from_epoch(value: str | None, what: str = "date") -> datetime:
-    """An aware UTC datetime from an Android epoch value in milliseconds (or seconds, see above)."""
+    """An aware UTC datetime from an Android epoch value in milliseconds (or seconds, see above).
+
+    `UnreadableRecordError` (the importer skips the record) when the value is absent or unreadable.
+    """
     text = present(value)
     if text is None:
-        raise BadInputError(f"a record has no {what}; the export is damaged")
+        raise UnreadableRecordError(f"the record has no {what}")
     try:
         number = int(text)
         if abs(number) < _SECONDS_BELOW:
             return EPOCH + timedelta(seconds=number)
         return EPOCH + timedelta(milliseconds=number)
     except (ValueError, OverflowError) as e:
-        raise BadInputError(f"a record has an unreadable {what}; the export is damaged") from e
+        raise UnreadableRecordError(f"the record's {what} is not a readable epoch time") from e
 
 
 def seconds(value: str | None) -> float | None:

@@ -27,9 +27,18 @@ applied and the event is marked `tz_assumed`. A number of 12–13 digits is epoc
 `2:05`. Encodings: UTF-8 with or without BOM, UTF-16 with BOM, else GB18030. Delimiter: the
 most frequent of comma, tab and semicolon in the header line.
 
-A row whose time cannot be read stops the import with its row number (`BadInputError`); rows
-before it are not kept. A CSV error part-way (a cut quoted field) yields the rows before it,
-then `TruncatedInputError`.
+Rows are numbered as a spreadsheet shows them: the header is row 1. A row that cannot be read
+(no time, a time not understood) is skipped and reported as a `SkippedRecord` naming the row;
+the other rows are read. A summary row (合计, 总计, 小计, Total…) without a readable time is
+skipped silently (see `_is_summary`). A text longer than `limits.MAX_TEXT_CHARS` is cut and
+reported; the event is kept.
+
+Bounds: a row may hold at most `MAX_ROW_CHARS` characters (over all its lines); a longer one
+stops the import there: the rows before it are yielded, then `TruncatedInputError` names it.
+It is not skipped: a row that long may be an open quoted field, and reading on from inside it
+would turn a message's text into rows (a collector could forge records that way). A CSV error
+part-way (broken quoting) and a file ending inside a quoted field (a cut export) stop the same
+way.
 """
 
 from __future__ import annotations
@@ -38,20 +47,28 @@ import codecs
 import csv
 import io
 import re
-import shutil
-import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
-from typing import BinaryIO
+from typing import BinaryIO, cast
 from zoneinfo import ZoneInfo
 
 from evidence.errors import BadInputError, TruncatedInputError
 from evidence.importers.android_codes import CALL_TYPES, SMS_TYPES, contact_name
-from evidence.records import ParsedEvent
+from evidence.importers.limits import MAX_TEXT_CHARS, UnreadableRecordError, capped
+from evidence.importers.streams import ExportStream
+from evidence.records import ParsedEvent, SkippedRecord
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _CHUNK = 1 << 16
+# Characters one row (a record, over all its lines) may hold: a message at the text cap with room
+# to spare. Bounds the memory of the line being read and of the csv module's fields.
+MAX_ROW_CHARS = 4 * MAX_TEXT_CHARS
+# A stream that cannot seek is held in memory (never spooled to disk: it is plaintext evidence)
+# for the encoding's two passes, up to this size.
+MAX_UNSEEKABLE_BYTES = 256 << 20
+# How the summary rows spreadsheet exports append begin (see `_is_summary`).
+_SUMMARY = re.compile(r"合计|总计|小计|共计|total\b", re.IGNORECASE)
 
 _ENGLISH: dict[str, str] = {
     **dict.fromkeys(("number", "address", "phone", "phone number", "phonenumber", "tel"), "number"),
@@ -121,29 +138,29 @@ _DURATION_UNITS = re.compile(
 class CsvLog:
     name = "csv"
 
-    def parse(self, stream: BinaryIO, tz: ZoneInfo) -> Iterator[ParsedEvent]:
-        with _seekable(stream) as seekable:
-            encoding = detect_encoding(seekable)
-            text = io.TextIOWrapper(seekable, encoding=encoding, newline="")
-            try:
-                yield from _parse_text(text, tz)
-            finally:
-                text.detach()  # the caller owns the stream
+    def parse(self, stream: ExportStream, tz: ZoneInfo) -> Iterator[ParsedEvent | SkippedRecord]:
+        seekable = stream if stream.seekable() else _in_memory(stream)
+        encoding = detect_encoding(seekable)
+        # TextIOWrapper uses only read, readable, seekable and closed of its buffer when reading.
+        text = io.TextIOWrapper(cast(BinaryIO, seekable), encoding=encoding, newline="")
+        try:
+            yield from _parse_text(text, tz)
+        finally:
+            text.detach()  # the caller owns the stream
 
 
-@contextmanager
-def _seekable(stream: BinaryIO) -> Iterator[BinaryIO]:
-    """The stream itself when it can seek, else a private spooled copy of it (encoding needs two passes)."""
-    if stream.seekable():
-        yield stream
-        return
-    with tempfile.SpooledTemporaryFile(max_size=8 << 20) as copy:
-        shutil.copyfileobj(stream, copy)
-        copy.seek(0)
-        yield copy  # type: ignore[misc]
+def _in_memory(stream: ExportStream) -> ExportStream:
+    """A seekable copy of a stream that cannot seek, held in memory within `MAX_UNSEEKABLE_BYTES`."""
+    copy = io.BytesIO()
+    while chunk := stream.read(_CHUNK):
+        copy.write(chunk)
+        if copy.tell() > MAX_UNSEEKABLE_BYTES:
+            raise BadInputError(f"this CSV is larger than {MAX_UNSEEKABLE_BYTES >> 20} MiB; split it")
+    copy.seek(0)
+    return copy
 
 
-def detect_encoding(stream: BinaryIO) -> str:
+def detect_encoding(stream: ExportStream) -> str:
     """utf-16 (with BOM), utf-8-sig or gb18030: the first that decodes the whole stream. Rewinds it."""
     start = stream.tell()
     head = stream.read(2)
@@ -168,30 +185,115 @@ def detect_encoding(stream: BinaryIO) -> str:
     raise BadInputError("this CSV is neither UTF-8 nor GB18030 text; save it again as UTF-8")
 
 
-def _parse_text(text: io.TextIOWrapper, tz: ZoneInfo) -> Iterator[ParsedEvent]:
-    header_line = text.readline()
+class _Lines:
+    """The text's lines for `csv.reader`, each read within what is left of `MAX_ROW_CHARS` for its row."""
+
+    def __init__(self, text: io.TextIOWrapper) -> None:
+        self._text = text
+        self.row_chars = 0  # characters handed out for the row being read
+        self.ended = False  # the text ran out while the csv module was reading a row
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        room = MAX_ROW_CHARS - self.row_chars
+        line = self._text.readline(room + 1)
+        if not line:
+            self.ended = True
+            raise StopIteration
+        if len(line) > room:
+            raise _RowTooLong
+        self.row_chars += len(line)
+        return line
+
+
+class _RowTooLong(Exception):
+    pass
+
+
+@contextmanager
+def _field_limit(limit: int) -> Iterator[None]:
+    """The csv module's field size limit, which is process-wide, set only while the reader runs."""
+    before = csv.field_size_limit(limit)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(before)
+
+
+def _parse_text(text: io.TextIOWrapper, tz: ZoneInfo) -> Iterator[ParsedEvent | SkippedRecord]:
+    header_line = text.readline(MAX_ROW_CHARS + 1)
     if not header_line.strip():
         raise BadInputError("this CSV is empty (no header line)")
+    if len(header_line) > MAX_ROW_CHARS:
+        raise BadInputError(f"this CSV's header line is longer than {MAX_ROW_CHARS:,} characters")
     delimiter = max((",", "\t", ";"), key=header_line.count)
-    count = 0
     try:
-        header = next(csv.reader([header_line], delimiter=delimiter))
-        roles = map_columns(header)
-        is_sms = "text" in roles
-        for row_number, row in enumerate(csv.reader(text, delimiter=delimiter), 2):
-            if not any(cell.strip() for cell in row):
-                continue
-            count += 1
-            event = _row_event(row, roles, is_sms, tz, row_number)
-            if event is not None:
-                yield event
+        with _field_limit(MAX_ROW_CHARS):
+            header = next(csv.reader([header_line], delimiter=delimiter))
     except csv.Error as e:
-        if count == 0:
-            raise BadInputError("this CSV cannot be read (broken quoting); export it again") from e
-        raise TruncatedInputError(
-            f"this CSV breaks after {count} complete rows (those were read; export it again for the rest)",
-            records_read=count,
-        ) from e
+        raise BadInputError("this CSV's header line cannot be read (broken quoting); export it again") from e
+    roles = map_columns(header)
+    is_sms = "text" in roles
+    lines = _Lines(text)
+    reader = csv.reader(lines, delimiter=delimiter)
+    count = 0
+    row_number = 1
+    while True:
+        lines.row_chars = 0
+        try:
+            with _field_limit(MAX_ROW_CHARS):
+                row = next(reader)
+            if lines.ended:
+                # The csv module closes a quoted field left open at the end of the file: the export was cut.
+                raise csv.Error("the file ends inside a quoted field")
+        except StopIteration:
+            return
+        except (csv.Error, _RowTooLong) as e:
+            problem = (
+                f"row {row_number + 1} is longer than {MAX_ROW_CHARS:,} characters"
+                if isinstance(e, _RowTooLong)
+                else f"it breaks at row {row_number + 1} (broken quoting, or the file was cut)"
+            )
+            if count == 0:
+                raise BadInputError(f"this CSV cannot be read: {problem}; export it again") from None
+            raise TruncatedInputError(
+                f"this CSV stops: {problem}; the {count} rows before it were read "
+                "(the sealed original keeps the rest)",
+                records_read=count,
+            ) from None
+        row_number += 1
+        if not any(cell.strip() for cell in row):
+            continue
+        count += 1
+        yield from _row_outputs(row, roles, is_sms, tz, f"row {row_number}")
+
+
+def _row_outputs(
+    row: Sequence[str], roles: dict[str, list[int]], is_sms: bool, tz: ZoneInfo, position: str
+) -> Iterator[ParsedEvent | SkippedRecord]:
+    """The event of one row (none for a draft or a summary row), or a `SkippedRecord` saying why not."""
+    try:
+        event = _row_event(row, roles, is_sms, tz, position)
+    except UnreadableRecordError as e:
+        if not _is_summary(row):
+            yield SkippedRecord(position, str(e))
+        return
+    if event is not None:
+        yield from capped(event, position)
+
+
+def _is_summary(row: Sequence[str]) -> bool:
+    """A total row a spreadsheet export appends ("合计", "总计: 15", "Total"), by its first filled cell.
+
+    Only asked of a row whose time cannot be read. Skipped without a report on purpose: it is
+    not a record, reporting it would make every such export end in a warning (exit 4) that
+    teaches the user to ignore warnings, and a real record whose time is missing is still
+    reported unless its first filled cell begins with one of these words.
+    """
+    first = next((cell.strip() for cell in row if cell.strip()), "")
+    return _SUMMARY.match(first) is not None
 
 
 def map_columns(header: Sequence[str]) -> dict[str, list[int]]:
@@ -232,12 +334,12 @@ def _time_cell(row: Sequence[str], roles: dict[str, list[int]]) -> str | None:
 
 
 def _row_event(
-    row: Sequence[str], roles: dict[str, list[int]], is_sms: bool, tz: ZoneInfo, row_number: int
+    row: Sequence[str], roles: dict[str, list[int]], is_sms: bool, tz: ZoneInfo, position: str
 ) -> ParsedEvent | None:
     raw_time = _time_cell(row, roles)
     if raw_time is None:
-        raise BadInputError(f"CSV row {row_number} has no time; fill it in or remove the row")
-    at, assumed = parse_time(raw_time, tz, row_number)
+        raise UnreadableRecordError("the row has no time")
+    at, assumed = parse_time(raw_time, tz)
     type_value = _cell(row, roles, "type")
     direction_value = _cell(row, roles, "direction")
     contact = contact_name(_cell(row, roles, "contact"))
@@ -255,7 +357,7 @@ def _row_event(
             tz_assumed=assumed,
             text=_cell(row, roles, "text"),
             contact=contact,
-            source_ref=f"row {row_number}",
+            source_ref=position,
         )
     direction, status = call_type(type_value) if type_value else (None, None)
     if direction_value:
@@ -270,7 +372,7 @@ def _row_event(
         duration=parse_duration(_cell(row, roles, "duration")),
         status=status,
         contact=contact,
-        source_ref=f"row {row_number}",
+        source_ref=position,
     )
 
 
@@ -300,8 +402,8 @@ def sms_direction(value: str) -> str | None:
     return None
 
 
-def parse_time(value: str, tz: ZoneInfo, row_number: int = 0) -> tuple[datetime, bool]:
-    """(aware instant, tz_assumed) from a CSV time cell; BadInputError when not understood."""
+def parse_time(value: str, tz: ZoneInfo) -> tuple[datetime, bool]:
+    """(aware instant, tz_assumed) from a CSV time cell; `UnreadableRecordError` when not understood."""
     value = value.strip()
     try:
         if value.isascii() and value.isdigit():
@@ -314,8 +416,8 @@ def parse_time(value: str, tz: ZoneInfo, row_number: int = 0) -> tuple[datetime,
             return _local_time(m, tz)
     except (ValueError, OverflowError):
         pass
-    raise BadInputError(
-        f"CSV row {row_number}: the time is not understood; use e.g. 2026-08-11 09:10:00 or 2026/8/11 9:10"
+    raise UnreadableRecordError(
+        "the time is not understood (write it e.g. as 2026-08-11 09:10:00 or 2026/8/11 9:10)"
     )
 
 

@@ -4,19 +4,28 @@ Facts: reference/formats.md §2.2. `ZDATE` is seconds since 2001-01-01 UTC → a
 `ZDURATION` seconds; `ZADDRESS` the number, as text or as a UTF-8 BLOB; `ZORIGINATED` 1 →
 out, else in; `ZANSWERED` 1 → answered. An incoming call not answered is missed; an outgoing
 call not answered has no status (nobody picked up, which is not a "missed" call). FaceTime
-and VoIP records (`ZCALLTYPE`) are calls too. `ZNAME` is the contact when present.
+and VoIP records (`ZCALLTYPE`) are calls too. `ZNAME` is the contact when present. A call
+whose date cannot be read is skipped and reported ("call 12"). Reading: see `apple_db`.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
 from evidence.errors import BadInputError
-from evidence.importers.apple_db import apple_instant, cell_text, columns, open_readonly, rows
-from evidence.records import ParsedEvent
+from evidence.importers.apple_db import (
+    apple_instant,
+    bounded,
+    cell_text,
+    check_fields,
+    open_in_memory,
+    position,
+)
+from evidence.importers.limits import UnreadableRecordError
+from evidence.importers.streams import ExportStream
+from evidence.records import ParsedEvent, SkippedRecord
 
 _WHAT = "the iOS call history database"
 
@@ -24,10 +33,14 @@ _WHAT = "the iOS call history database"
 class IosCalls:
     name = "ios-calls"
 
-    def parse(self, stream: BinaryIO, tz: ZoneInfo) -> Iterator[ParsedEvent]:
-        with open_readonly(stream, _WHAT) as connection:
-            for row in rows(connection, _query(columns(connection, "ZCALLRECORD")), _WHAT):
-                yield _event(row)
+    def parse(self, stream: ExportStream, tz: ZoneInfo) -> Iterator[ParsedEvent | SkippedRecord]:
+        with open_in_memory(stream, _WHAT) as database:
+            sql = _query(database.table_columns("ZCALLRECORD"))
+            for ordinal, row in enumerate(database.rows(sql), 1):
+                try:
+                    yield _event(row)
+                except UnreadableRecordError as e:
+                    yield SkippedRecord(position("call", row["pk"], ordinal), str(e))
 
 
 def _query(have: set[str]) -> str:
@@ -38,13 +51,15 @@ def _query(have: set[str]) -> str:
         return name if name in have else "NULL"
 
     return (
-        f"SELECT Z_PK AS pk, ZDATE AS date, {col('ZDURATION')} AS duration, {col('ZADDRESS')} AS address,"
-        f" {col('ZORIGINATED')} AS originated, {col('ZANSWERED')} AS answered, {col('ZNAME')} AS name"
-        f" FROM ZCALLRECORD ORDER BY Z_PK"
+        f"SELECT Z_PK AS pk, ZDATE AS date, {col('ZDURATION')} AS duration,"
+        f" {bounded(col('ZADDRESS'))} AS address, {col('ZORIGINATED')} AS originated,"
+        f" {col('ZANSWERED')} AS answered, {bounded(col('ZNAME'))} AS name"
+        f" FROM main.ZCALLRECORD ORDER BY Z_PK"
     )
 
 
 def _event(row: sqlite3.Row) -> ParsedEvent:
+    check_fields(row, ("address", "name"))
     outgoing = row["originated"] == 1
     answered = row["answered"] == 1
     # Nobody picking up an outgoing call is not a "missed" call: no status then.

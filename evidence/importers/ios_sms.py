@@ -12,44 +12,65 @@ Facts: reference/formats.md §2.1. Decisions made here:
 * Skipped: rows with `item_type` ≠ 0 (members joined, chat renamed) and tapback reactions
   (`associated_message_type` ≠ 0): they are not messages anyone wrote.
 * Minimal schemas work: a missing column reads as NULL.
+* A message whose date cannot be read, or with a field other than the text longer than
+  `limits.MAX_TEXT_CHARS`, is skipped and reported (`SkippedRecord`, "message 12"); a longer
+  text is cut there and reported, the event kept. Only real tables are read, in memory, within
+  a time budget: see `apple_db`.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
 from evidence.errors import BadInputError
-from evidence.importers.apple_db import apple_instant, cell_text, columns, open_readonly, rows
-from evidence.records import ParsedEvent
+from evidence.importers.apple_db import (
+    Database,
+    apple_instant,
+    bounded,
+    cell_text,
+    check_fields,
+    open_in_memory,
+    position,
+)
+from evidence.importers.limits import MAX_TEXT_CHARS, UnreadableRecordError, capped
+from evidence.importers.streams import ExportStream
+from evidence.records import ParsedEvent, SkippedRecord
 
 _WHAT = "the iOS messages database"
 _SEPARATOR = "\x1f"
+# Enough of an attributedBody for the longest text kept (UTF-8 is at most 4 bytes a character).
+_BODY_BYTES = 4 * MAX_TEXT_CHARS + 4096
 
 
 class IosMessages:
     name = "ios-sms"
 
-    def parse(self, stream: BinaryIO, tz: ZoneInfo) -> Iterator[ParsedEvent]:
-        with open_readonly(stream, _WHAT) as connection:
+    def parse(self, stream: ExportStream, tz: ZoneInfo) -> Iterator[ParsedEvent | SkippedRecord]:
+        with open_in_memory(stream, _WHAT) as database:
             sql = _query(
-                columns(connection, "message"), columns(connection, "handle"), _has_chats(connection)
+                database.table_columns("message"), database.table_columns("handle"), _has_chats(database)
             )
-            for row in rows(connection, sql, _WHAT):
+            for ordinal, row in enumerate(database.rows(sql), 1):
                 if row["item_type"] or row["associated_message_type"]:
                     continue
-                yield _event(row)
+                where = position("message", row["rowid"], ordinal)
+                try:
+                    event, cut = _event(row)
+                except UnreadableRecordError as e:
+                    yield SkippedRecord(where, str(e))
+                    continue
+                yield from capped(event, where, cut)
 
 
-def _has_chats(connection: sqlite3.Connection) -> bool:
+def _has_chats(database: Database) -> bool:
     needed = {
         "chat": {"ROWID", "chat_identifier"},
         "chat_message_join": {"chat_id", "message_id"},
         "chat_handle_join": {"chat_id", "handle_id"},
     }
-    return all(want <= columns(connection, table) for table, want in needed.items())
+    return all(want <= database.table_columns(table) for table, want in needed.items())
 
 
 def _query(message: set[str], handle: set[str], chats: bool) -> str:
@@ -60,40 +81,45 @@ def _query(message: set[str], handle: set[str], chats: bool) -> str:
         return f"m.{name}" if name in message else "NULL"
 
     join = (
-        "LEFT JOIN handle h ON h.ROWID = m.handle_id"
+        "LEFT JOIN main.handle h ON h.ROWID = m.handle_id"
         if {"ROWID", "id"} <= handle and "handle_id" in message
         else ""
     )
-    number = "h.id" if join else "NULL"
+    number = bounded("h.id") if join else "NULL"
     chat = members = "NULL"
     if chats:
-        chat = (
-            "(SELECT c.chat_identifier FROM chat_message_join j JOIN chat c ON c.ROWID = j.chat_id"
+        chat = bounded(
+            "(SELECT c.chat_identifier FROM main.chat_message_join j JOIN main.chat c ON c.ROWID = j.chat_id"
             " WHERE j.message_id = m.ROWID LIMIT 1)"
         )
         if join:
             members = (
-                "(SELECT group_concat(h2.id, char(31)) FROM chat_message_join j"
-                " JOIN chat_handle_join ch ON ch.chat_id = j.chat_id"
-                " JOIN handle h2 ON h2.ROWID = ch.handle_id WHERE j.message_id = m.ROWID)"
+                "(SELECT group_concat(h2.id, char(31)) FROM main.chat_message_join j"
+                " JOIN main.chat_handle_join ch ON ch.chat_id = j.chat_id"
+                " JOIN main.handle h2 ON h2.ROWID = ch.handle_id WHERE j.message_id = m.ROWID)"
             )
+    text = bounded(col("text")) if "text" in message else "NULL"
+    body = f"substr({col('attributedBody')}, 1, {_BODY_BYTES})" if "attributedBody" in message else "NULL"
     return (
-        f"SELECT m.ROWID AS rowid, m.date AS date, {col('is_from_me')} AS is_from_me, {col('text')} AS text,"
-        f" {col('attributedBody')} AS body, {col('item_type')} AS item_type,"
+        f"SELECT m.ROWID AS rowid, m.date AS date, {col('is_from_me')} AS is_from_me, {text} AS text,"
+        f" {body} AS body, {col('item_type')} AS item_type,"
         f" {col('associated_message_type')} AS associated_message_type, {number} AS number,"
         f" {chat} AS chat, {members} AS members"
-        f" FROM message m {join} ORDER BY m.ROWID"
+        f" FROM main.message m {join} ORDER BY m.ROWID"
     )
 
 
-def _event(row: sqlite3.Row) -> ParsedEvent:
+def _event(row: sqlite3.Row) -> tuple[ParsedEvent, bool]:
+    """The message's event, and whether its text was cut short in the database read."""
+    check_fields(row, ("number", "chat"))
     number = cell_text(row["number"]) or cell_text(row["chat"])
     members = (cell_text(row["members"]) or "").split(_SEPARATOR)
     others = tuple(sorted({m for m in members if m and m != number}))
     text = row["text"] if isinstance(row["text"], str) and row["text"] else None
+    cut = False
     if text is None and isinstance(row["body"], bytes):
-        text = decode_attributed_body(row["body"])
-    return ParsedEvent(
+        text, cut = attributed_text(row["body"], cut_short=len(row["body"]) >= _BODY_BYTES)
+    event = ParsedEvent(
         kind="sms",
         direction="out" if row["is_from_me"] == 1 else "in",
         raw_number=number,
@@ -102,16 +128,26 @@ def _event(row: sqlite3.Row) -> ParsedEvent:
         other_numbers=others,
         source_ref=f"message {row['rowid']}",
     )
+    return event, cut
 
 
 def decode_attributed_body(blob: bytes) -> str | None:
     """The plain string inside an `attributedBody` typedstream, or None when it is not there."""
+    return attributed_text(blob)[0]
+
+
+def attributed_text(blob: bytes, cut_short: bool = False) -> tuple[str | None, bool]:
+    """The string inside an `attributedBody`, and whether it was cut.
+
+    `cut_short` says the blob itself was cut by the query: a string running past its end is
+    then decoded as far as it goes (and reported cut) instead of refused as damaged.
+    """
     start = blob.find(b"NSString")
     if start < 0:
-        return None
+        return None, False
     plus = blob.find(b"+", start + len(b"NSString"), start + len(b"NSString") + 12)
     if plus < 0 or plus + 1 >= len(blob):
-        return None
+        return None, False
     at = plus + 1
     marker = blob[at]
     if marker == 0x81:
@@ -121,7 +157,12 @@ def decode_attributed_body(blob: bytes) -> str | None:
     elif marker < 0x80:
         length, at = marker, at + 1
     else:
-        return None
-    if length == 0 or at + length > len(blob):
-        return None
-    return blob[at : at + length].decode("utf-8", "replace")
+        return None, False
+    if length == 0:
+        return None, False
+    if at + length <= len(blob):
+        return blob[at : at + length].decode("utf-8", "replace"), False
+    if not cut_short:
+        return None, False
+    # "ignore": the cut may fall inside a character; only that last partial character is lost.
+    return blob[at:].decode("utf-8", "ignore"), True

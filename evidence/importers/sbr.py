@@ -18,15 +18,18 @@ Facts and pitfalls: reference/formats.md §1. Decisions made here:
   kept raw; `duration` is in seconds.
 * The literal "null" means absent; contact "(Unknown)" means no contact.
 * A record's `source_ref` is its position in the file (`sms 12`), for a lawyer to find it.
+* A record that cannot be read (no `date`, an unreadable one, a field other than the text
+  longer than `limits.MAX_TEXT_CHARS`) is skipped: a `SkippedRecord` with its line and column
+  takes its place and the other records are read. A text longer than the cap is cut there and
+  reported the same way; the event is kept.
 
-Broken and hostile XML: see `xml_records` (records before a break are yielded, then
+Broken, hostile and oversized XML: see `xml_records` (records before a break are yielded, then
 `TruncatedInputError`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import BinaryIO
+from collections.abc import Callable, Iterator
 from xml.etree.ElementTree import Element
 from zoneinfo import ZoneInfo
 
@@ -39,8 +42,10 @@ from evidence.importers.android_codes import (
     present,
     seconds,
 )
-from evidence.importers.xml_records import iter_records
-from evidence.records import ParsedEvent
+from evidence.importers.limits import FIELD_TOO_LONG, UnreadableRecordError, capped
+from evidence.importers.streams import ExportStream
+from evidence.importers.xml_records import XmlRecord, iter_records
+from evidence.records import ParsedEvent, SkippedRecord
 
 _MESSAGES = "an SMS Backup & Restore messages export"
 _CALLS = "an SMS Backup & Restore call-log export"
@@ -49,6 +54,10 @@ _FROM = "137"
 _SMIL = "application/smil"
 # Sent MMS carry this placeholder instead of the borrower's own number.
 _OWN_NUMBER_TOKEN = "insert-address-token"
+# Message texts: cut at the cap and reported (`limits.capped`); any other field that long is absurd.
+_TEXT_ATTRIBUTES = frozenset({"body", "text"})
+# An MMS part's base64 payload: never read (the sealed original keeps it), so never held.
+_NEVER_READ = frozenset({"data"})
 
 
 class SbrMessages:
@@ -56,16 +65,15 @@ class SbrMessages:
 
     name = "sbr-sms"
 
-    def parse(self, stream: BinaryIO, tz: ZoneInfo) -> Iterator[ParsedEvent]:
-        for index, record in enumerate(iter_records(stream, frozenset({"smses", "allsms"}), _MESSAGES), 1):
-            if record.tag == "sms":
-                event = parse_sms(record, f"sms {index}")
-            elif record.tag == "mms":
-                event = parse_mms(record, f"mms {index}")
-            else:
-                continue
-            if event is not None:
-                yield event
+    def parse(self, stream: ExportStream, tz: ZoneInfo) -> Iterator[ParsedEvent | SkippedRecord]:
+        records = iter_records(stream, frozenset({"smses", "allsms"}), _MESSAGES, _NEVER_READ)
+        for index, item in enumerate(records, 1):
+            if isinstance(item, SkippedRecord):
+                yield item
+            elif item.element.tag == "sms":
+                yield from read_record(item, parse_sms, f"sms {index}")
+            elif item.element.tag == "mms":
+                yield from read_record(item, parse_mms, f"mms {index}")
 
 
 class SbrCalls:
@@ -73,10 +81,31 @@ class SbrCalls:
 
     name = "sbr-calls"
 
-    def parse(self, stream: BinaryIO, tz: ZoneInfo) -> Iterator[ParsedEvent]:
-        for index, record in enumerate(iter_records(stream, frozenset({"calls"}), _CALLS), 1):
-            if record.tag == "call":
-                yield parse_call(record.attrib, "number", "duration", f"call {index}")
+    def parse(self, stream: ExportStream, tz: ZoneInfo) -> Iterator[ParsedEvent | SkippedRecord]:
+        for index, item in enumerate(iter_records(stream, frozenset({"calls"}), _CALLS), 1):
+            if isinstance(item, SkippedRecord):
+                yield item
+            elif item.element.tag == "call":
+                yield from read_record(item, _sbr_call, f"call {index}")
+
+
+def read_record(
+    item: XmlRecord, parse: Callable[[Element, str], ParsedEvent | None], ref: str
+) -> tuple[ParsedEvent | SkippedRecord, ...]:
+    """The event of one record (none for a draft), or a `SkippedRecord` saying why it cannot be read."""
+    try:
+        if item.cut and item.cut - _TEXT_ATTRIBUTES:
+            raise UnreadableRecordError(FIELD_TOO_LONG)
+        event = parse(item.element, ref)
+    except UnreadableRecordError as e:
+        return (SkippedRecord(item.position, str(e)),)
+    if event is None:
+        return ()
+    return capped(event, item.position, cut=bool(item.cut & _TEXT_ATTRIBUTES))
+
+
+def _sbr_call(record: Element, ref: str) -> ParsedEvent:
+    return parse_call(record.attrib, "number", "duration", ref)
 
 
 def parse_sms(record: Element, ref: str) -> ParsedEvent | None:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
 
 from evidence import profile as core_profile
-from locker.context import AppContext
+from evidence.errors import UsageError
+from locker.context import AppContext, read_text_input
 from locker.options import json_option, output_option, pass_app
-from locker.output import emit_json, status
+from locker.output import emit_json, printable, status
 
 
 @click.group()
@@ -18,29 +20,146 @@ def profile() -> None:
 
     \b
     Example:
-      locker profile set --name 王五 --id-number 440305199202021234 --phone 13600000000
+      locker profile set --from-file me.txt
     """
 
 
-@profile.command(name="set")
+# Labels a profile file may use besides the field names: the option spellings and the
+# Chinese labels the complaint forms print.
+PROFILE_LABELS = {
+    **{f: f for f in core_profile.FIELDS},
+    "id-number": "id_number",
+    "姓名": "name",
+    "身份证号": "id_number",
+    "电话": "phone",
+    "地址": "address",
+}
+PROFILE_FILE_HELP = """\b
+A profile file (UTF-8) is one "field: value" per line, or a JSON object:
+  name: 王五
+  id_number: 440305199202021234
+  phone: 13600000000
+  address: 深圳市南山区科技园一路1号
+Fields: name, id_number, phone, address (or 姓名, 身份证号, 电话, 地址).
+Blank lines and lines starting with # are skipped; a field left out is kept."""
+
+
+@profile.command(name="set", epilog=PROFILE_FILE_HELP)
+@click.option(
+    "--from-file",
+    "from_file",
+    type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
+    help="Read the details from this file (- for stdin; format below).",
+)
 @click.option("--name", help="Your full name (姓名).")
-@click.option("--id-number", help="Your ID card number (身份证号).")
+@click.option(
+    "--id-number",
+    help="Your ID card number (身份证号). Kept for scripts, but other users can see it in `ps` "
+    "and it stays in your shell history: prefer --from-file or the prompt.",
+)
 @click.option("--phone", help="A phone number the authority can reach you on.")
 @click.option("--address", help="Your postal address.")
 @pass_app
 def profile_set(
-    app: AppContext, name: str | None, id_number: str | None, phone: str | None, address: str | None
+    app: AppContext,
+    from_file: Path | None,
+    name: str | None,
+    id_number: str | None,
+    phone: str | None,
+    address: str | None,
 ) -> None:
     """Set some or all of your details.
 
+    Without options, in a terminal, it asks for each detail (the ID card number without
+    echo; Enter keeps what is stored). --from-file FILE (- for stdin) reads them from a
+    file. Both keep your ID card number off the command line, where other users of the
+    computer can read it in `ps` and your shell history keeps it.
+
     \b
     Example:
+      locker profile set --from-file me.txt
       locker profile set --name 王五 --phone 13600000000
     """
-    values = core_profile.set_profile(
-        app.store(), {"name": name, "id_number": id_number, "phone": phone, "address": address}
-    )
-    status(f"profile has: {', '.join(sorted(values))}")
+    given = {"name": name, "id_number": id_number, "phone": phone, "address": address}
+    values = {k: v for k, v in given.items() if v is not None}
+    if from_file is not None:
+        from_text = _parse_profile(read_text_input(from_file, "profile file"))
+        both = sorted(set(values) & set(from_text))
+        if both:
+            raise UsageError(f"given both in the file and as an option: {', '.join(both)}")
+        values.update(from_text)
+    elif not values and not app.interactive:
+        raise UsageError("give your details with --from-file FILE (or -), options, or in a terminal")
+    store = app.store()
+    if not values and from_file is None:
+        values = _ask_profile()
+    if not values:
+        raise UsageError("nothing to set: no detail was given")
+    saved = core_profile.set_profile(store, dict(values))
+    status(f"profile has: {', '.join(sorted(saved))}")
+
+
+def _parse_profile(text: str) -> dict[str, str]:
+    """Field → value from a profile file; errors say where, never a value (it is personal data)."""
+    pairs: list[tuple[str, str, object]] = []  # (where, label, value)
+    if text.lstrip().startswith("{"):
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise UsageError(f"the profile file is not valid JSON (line {e.lineno})") from e
+        if not isinstance(doc, dict):
+            raise UsageError('the profile file\'s JSON must be an object such as {"name": "王五"}')
+        pairs = [("JSON", str(k), v) for k, v in doc.items()]
+    else:
+        for n, line in enumerate(text.splitlines(), 1):
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            # A full-width colon is what a Chinese input method types.
+            label, sep, value = line.replace("：", ":", 1).partition(":")
+            if not sep:
+                raise UsageError(f"profile file, line {n}: write it as field: value")
+            pairs.append((f"line {n}", label, value))
+    out: dict[str, str] = {}
+    for where, label, given in pairs:
+        field = PROFILE_LABELS.get(label.strip().lower())
+        if field is None:
+            fields = ", ".join(core_profile.FIELDS)
+            raise UsageError(f"profile file, {where}: unknown field (the fields are {fields})")
+        if given is None:
+            continue
+        if not isinstance(given, str):
+            raise UsageError(f"profile file, {where}: the value of {field} must be text")
+        if field in out:
+            raise UsageError(f"profile file, {where}: {field} is given twice")
+        if given.strip():
+            out[field] = given.strip()
+    return out
+
+
+def _ask_profile() -> dict[str, str]:
+    """Ask for each detail in the terminal; Enter skips one. The ID card number is not echoed,
+    so asked twice to catch typos."""
+    labels = {"name": "Name (姓名)", "phone": "Phone (电话)", "address": "Address (地址)"}
+    out: dict[str, str] = {}
+    status("Enter keeps what is stored.")
+    for field in core_profile.FIELDS:
+        if field == "id_number":
+            value = click.prompt(
+                "ID card number (身份证号, not shown)",
+                default="",
+                show_default=False,
+                hide_input=True,
+                err=True,
+            )
+            if value.strip() and value != click.prompt(
+                "ID card number again", default="", show_default=False, hide_input=True, err=True
+            ):
+                raise UsageError("the two ID card numbers differ; nothing was changed")
+        else:
+            value = click.prompt(labels[field], default="", show_default=False, err=True)
+        if value.strip():
+            out[field] = value.strip()
+    return out
 
 
 @profile.command(name="show")
@@ -58,7 +177,7 @@ def profile_show(app: AppContext, as_json: bool) -> None:
         emit_json({f: values.get(f) for f in core_profile.FIELDS})
         return
     for f in core_profile.FIELDS:
-        click.echo(f"{f:10} {values.get(f, '(not set)')}")
+        click.echo(f"{f:10} {printable(values.get(f, '(not set)'))}")
 
 
 @click.command()
@@ -101,7 +220,9 @@ def report(
     from complaints.render import render_complaint_pdf
     from evidence import custody
     from evidence.events import parse_when
+    from evidence.outputs import check_output_path
 
+    check_output_path(out)  # a wrong -o is said first, before anything else is asked for
     store = app.store()
     case = gather_case(store, party)
     complaint = assemble_complaint(
@@ -110,7 +231,7 @@ def report(
         since=parse_when(since, store.timezone) if since else None,
         until=parse_when(until, store.timezone, end=True) if until else None,
     )
-    result = render_complaint_pdf(complaint, out, font)
+    result = render_complaint_pdf(complaint, out, font, home=store.home)
     with store.transaction() as s:
         custody.append(
             s,
@@ -134,6 +255,12 @@ def report(
 @click.command(name="export")
 @click.option("--party", help="Only this respondent's findings, events and originals.")
 @click.option(
+    "--with-whole-originals",
+    is_flag=True,
+    help="With --party: put whole originals in even when they hold other people's records "
+    "(whole SMS and call exports) instead of extracts of the party's records.",
+)
+@click.option(
     "--report",
     "reports",
     multiple=True,
@@ -142,11 +269,16 @@ def report(
 )
 @output_option("the ZIP")
 @pass_app
-def export(app: AppContext, party: str | None, reports: tuple[Path, ...], out: Path) -> None:
+def export(
+    app: AppContext, party: str | None, with_whole_originals: bool, reports: tuple[Path, ...], out: Path
+) -> None:
     """Write a bundle a lawyer can verify without locker: a BagIt bag in a ZIP.
 
     It holds the originals, the reports you name, the custody log, events and findings as
-    CSV, SHA-256 manifests and a bilingual VERIFY.txt.
+    CSV, SHA-256 manifests and a bilingual VERIFY.txt. With --party it holds only what
+    concerns that party: an original that also holds other people's records (an SMS or
+    call export) goes in as an extract of the party's records, and custody log entries
+    about anything else keep only their hashes.
 
     \b
     Example:
@@ -156,12 +288,35 @@ def export(app: AppContext, party: str | None, reports: tuple[Path, ...], out: P
     from complaints.gather import custody_log, gather_case
     from evidence import custody
 
+    if with_whole_originals and party is None:
+        raise UsageError("--with-whole-originals goes with --party: without it every original is whole")
     store = app.store()
     case = gather_case(store, party)
-    result = export_bundle(case, out, list(reports), custody_log(store))
+    result = export_bundle(
+        case, out, list(reports), custody_log(store), whole_originals=with_whole_originals, home=store.home
+    )
     with store.transaction() as s:
-        custody.append(s, "export", {"party": party, "originals": result.originals}, store.now())
-    status(f"wrote {out}: {result.originals} originals, custody head {case.custody_head[:16]}…")
+        custody.append(
+            s,
+            "export",
+            {
+                "party": party,
+                "originals": result.originals,
+                "extracts": result.extracts,
+                "whole_originals": with_whole_originals,
+            },
+            store.now(),
+        )
+    if result.exposures:
+        records = sum(x.other_records for x in result.exposures)
+        numbers = sum(x.other_numbers for x in result.exposures)
+        status(
+            f"warning: {len(result.exposures)} whole originals also hold {records} records of other "
+            f"people ({numbers} numbers that are not {party}'s, counted per original): "
+            "whoever gets this bundle can read them"
+        )
+    extracts = f", {result.extracts} extracts" if result.extracts else ""
+    status(f"wrote {out}: {result.originals} originals{extracts}, custody head {case.custody_head[:16]}…")
 
 
 COMMANDS: list[click.Command] = [profile, report, export]

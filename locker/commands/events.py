@@ -8,10 +8,11 @@ from typing import Any
 import click
 
 from evidence import declarations, events, parties
+from evidence.errors import UsageError
 from evidence.records import EventRecord
 from evidence.store import Store
-from locker.context import AppContext
-from locker.options import json_option, pass_app
+from locker.context import AppContext, read_text_input
+from locker.options import DURATION, json_option, pass_app
 from locker.output import emit_json, iso_local, status, table
 
 
@@ -116,9 +117,18 @@ def _one_line(text: str | None, width: int = 40) -> str:
 @click.option("--number", help="The collector's number (needed for call and sms).")
 @click.option("--at", "at", required=True, help="When: 2026-08-11T22:40 (locker timezone) or with an offset.")
 @click.option("--direction", type=click.Choice(["in", "out"]), default="in", show_default=True)
-@click.option("--duration", type=float, help="Call length in seconds.")
+@click.option("--duration", type=DURATION, help="Call length in seconds.")
 @click.option("--status", type=click.Choice(["answered", "missed", "rejected", "blocked", "voicemail"]))
-@click.option("--text", help="What was said or written, as exactly as you can.")
+@click.option(
+    "--text-file",
+    type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
+    help="Read what was said or written from this UTF-8 file (- for stdin; at most 1 MiB).",
+)
+@click.option(
+    "--text",
+    help="The text on the command line (kept for scripts; other users can see it in `ps` and it "
+    "stays in your shell history: prefer --text-file or the prompt).",
+)
 @click.option(
     "--attach",
     type=click.Path(path_type=Path, exists=True, dir_okay=False),
@@ -134,18 +144,33 @@ def log_cmd(
     direction: str,
     duration: float | None,
     status: str | None,
+    text_file: Path | None,
     text: str | None,
     attach: Path | None,
     as_json: bool,
 ) -> None:
     """Record what has no export: a call, SMS, visit, post or letter you saw (marked as declared).
 
+    The text (what was said or written) comes from --text-file FILE (- for stdin), or is
+    asked for in a terminal (Enter for none). Both keep it off the command line, where
+    other users of the computer can read it in `ps` and your shell history keeps it;
+    --text still works for scripts.
+
     \b
     Example:
-      locker log visit --at 2026-08-15T19:30 --text "两名男子到小区门口，说要找物业贴告示" --attach door.jpg
+      locker log visit --at 2026-08-15T19:30 --text-file visit.txt --attach door.jpg
     """
+    if text is not None and text_file is not None:
+        raise UsageError("give the text once: --text or --text-file")
+    if text_file is not None:
+        text = read_text_input(text_file, "text file").rstrip("\r\n")
     store = app.store()
     when = events.parse_when(at, store.timezone)
+    if text is None and text_file is None and app.interactive:
+        answer = click.prompt(
+            "What was said or written (Enter for none)", default="", show_default=False, err=True
+        )
+        text = answer if answer.strip() else None
     item_id, event_id = declarations.declare(
         store,
         declarations.Declaration(

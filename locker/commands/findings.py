@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import asdict, is_dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import click
@@ -14,9 +14,9 @@ from evidence import findings as core
 from evidence.errors import UsageError
 from evidence.records import FindingRecord
 from evidence.store import Store
-from locker.context import AppContext
-from locker.options import json_option, pass_app
-from locker.output import emit_json, iso_local, status
+from locker.context import AppContext, read_text_input
+from locker.options import AMOUNT, DAY, ID, json_option, parse_amount, parse_day, pass_app
+from locker.output import emit_json, iso_local, printable, status
 
 
 def finding_json(f: FindingRecord, store: Store) -> dict[str, Any]:
@@ -65,10 +65,10 @@ def findings_cmd(app: AppContext, category: int | None, party: str | None, as_js
     for f in rows:
         when = (iso_local(f.at, store.timezone) or "")[:16].replace("T", " ")
         mark = {"auto": "", "confirmed": " [confirmed]", "dismissed": " [dismissed]"}[f.status]
-        click.echo(
-            f"#{f.id}  category {f.category}  {when}  {f.party or _numbers(f.numbers)}  ({f.strength}){mark}"
-        )
-        click.echo(f"     {f.explanation}")
+        who = printable(f.party or _numbers(f.numbers))
+        click.echo(f"#{f.id}  category {f.category}  {when}  {who}  ({f.strength}){mark}")
+        # Explanations quote collectors' messages: printable keeps their control characters inert.
+        click.echo(f"     {printable(f.explanation)}")
         click.echo(
             f"     events {', '.join(map(str, f.events[:12]))}{' …' if len(f.events) > 12 else ''}; "
             f"items {', '.join(map(str, f.items))}"
@@ -82,7 +82,7 @@ def _numbers(numbers: tuple[str, ...], shown: int = 3) -> str:
 
 
 @click.command()
-@click.argument("finding_id", type=int)
+@click.argument("finding_id", type=ID)
 @pass_app
 def confirm(app: AppContext, finding_id: int) -> None:
     """Confirm a finding (kept across re-runs; reports mark it confirmed).
@@ -96,7 +96,7 @@ def confirm(app: AppContext, finding_id: int) -> None:
 
 
 @click.command()
-@click.argument("finding_id", type=int)
+@click.argument("finding_id", type=ID)
 @click.option("--why", required=True, help="Why it is not a violation (kept with the evidence).")
 @pass_app
 def dismiss(app: AppContext, finding_id: int, why: str) -> None:
@@ -110,16 +110,6 @@ def dismiss(app: AppContext, finding_id: int, why: str) -> None:
     status(f"finding {finding_id} dismissed")
 
 
-def _money(text: str) -> Decimal:
-    try:
-        value = Decimal(text.replace(",", "").replace("，", ""))
-    except InvalidOperation as e:
-        raise UsageError(f"not an amount: {text!r}") from e
-    if value < 0:
-        raise UsageError("amounts are not negative")
-    return value
-
-
 def _schedule(parts: tuple[str, ...]) -> list[tuple[date, Decimal]]:
     out = []
     for part in parts:
@@ -128,11 +118,12 @@ def _schedule(parts: tuple[str, ...]) -> list[tuple[date, Decimal]]:
                 continue
             day, _, amount = entry.strip().partition("=")
             try:
-                out.append((date.fromisoformat(day.strip()), _money(amount.strip())))
+                repayment = (parse_day(day), parse_amount(amount))
             except ValueError as e:
                 raise UsageError(
-                    f"a repayment is DATE=AMOUNT, e.g. 2026-07-01=1200 (got {entry.strip()!r})"
+                    f"a repayment is DATE=AMOUNT, e.g. 2026-07-01=1200 (got {entry.strip()!r}: {e})"
                 ) from e
+            out.append(repayment)
     if not out:
         raise UsageError("give the repayments with --schedule DATE=AMOUNT (repeatable or comma-separated)")
     return sorted(out)
@@ -151,9 +142,11 @@ def loan() -> None:
 
 @loan.command(name="add")
 @click.option("--party", required=True, help="The lender.")
-@click.option("--principal", required=True, help="The amount on the contract (借款金额).")
-@click.option("--received", required=True, help="What actually reached you (到账金额); less means 砍头息.")
-@click.option("--start", required=True, help="Date the money arrived (2026-06-01).")
+@click.option("--principal", required=True, type=AMOUNT, help="The amount on the contract (借款金额).")
+@click.option(
+    "--received", required=True, type=AMOUNT, help="What actually reached you (到账金额); less means 砍头息."
+)
+@click.option("--start", required=True, type=DAY, help="Date the money arrived (2026-06-01).")
 @click.option(
     "--schedule",
     multiple=True,
@@ -170,9 +163,9 @@ def loan() -> None:
 def loan_add(
     app: AppContext,
     party: str,
-    principal: str,
-    received: str,
-    start: str,
+    principal: Decimal,
+    received: Decimal,
+    start: date,
     schedule: tuple[str, ...],
     lender_type: str | None,
     as_json: bool,
@@ -184,21 +177,16 @@ def loan_add(
       locker loan add --party 好借花 --principal 5000 --received 3500 \\
         --start 2026-06-01 --schedule 2026-06-08=5000
     """
+    repayments = _schedule(schedule)
     store = app.store()
-    try:
-        start_day = date.fromisoformat(start)
-    except ValueError as e:
-        raise UsageError("--start is a date such as 2026-06-01") from e
-    result = core.record_loan(
-        store, party, _money(principal), _money(received), start_day, _schedule(schedule), lender_type
-    )
+    result = core.record_loan(store, party, principal, received, start, repayments, lender_type)
     core.refresh(store)
     doc = _plain(result)
     if as_json:
         emit_json(doc)
     else:
         for k, v in doc.items():
-            click.echo(f"{k:24} {v}")
+            click.echo(f"{k:24} {printable(str(v))}")
 
 
 def _plain(value: Any) -> Any:
@@ -215,34 +203,52 @@ def _plain(value: Any) -> Any:
 
 @click.command()
 @click.option("--from", "sender", help="The number the message came from.")
+@click.option(
+    "--file",
+    "text_file",
+    type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
+    help="Read the message from this UTF-8 file (- for stdin; at most 1 MiB).",
+)
 @click.argument("text", required=False)
 @json_option
-def triage(sender: str | None, text: str | None, as_json: bool) -> None:
+@pass_app
+def triage(
+    app: AppContext, sender: str | None, text_file: Path | None, text: str | None, as_json: bool
+) -> None:
     """Is this message real? Judge one message about courts, mediation or arrest without adding it.
 
-    Reads the text from stdin when it is not given. Needs no locker.
+    The message comes from --file FILE (- for stdin), from stdin when it is not a terminal,
+    or is asked for in a terminal. TEXT on the command line still works, but other users
+    of the computer can read it in `ps` and your shell history keeps it. Needs no locker.
 
     \b
     Example:
-      locker triage --from 12368 "【某某法院】您有一件诉前调解案件……"
+      locker triage --from 12368 --file message.txt
     """
     from evidence.numbers import parse_number
     from evidence.triage import triage_message
 
-    if text is None:
-        text = sys.stdin.read()
+    if text is not None and text_file is not None:
+        raise UsageError("give the message once: as TEXT or with --file")
+    if text_file is not None:
+        text = read_text_input(text_file, "message file")
+    elif text is None and app.interactive:
+        text = click.prompt("Message text", err=True)
+    elif text is None:
+        text = read_text_input(Path("-"), "message on stdin")
     if not text.strip():
-        raise UsageError("give the message text as an argument or on stdin")
+        raise UsageError("give the message text with --file, on stdin, or as an argument")
     result = triage_message(text, parse_number(sender).canonical if sender else None)
     if as_json:
         emit_json(_plain(result))
         return
-    click.echo(result.explanation)
-    click.echo(f"  · {result.sender_note}")
+    # The explanation and red flags may quote the message: printable keeps it inert.
+    click.echo(printable(result.explanation))
+    click.echo(f"  · {printable(result.sender_note)}")
     for _code, description in result.red_flags:
-        click.echo(f"  ⚠ {description}")
+        click.echo(f"  ⚠ {printable(description)}")
     for line in result.advice:
-        click.echo(f"  → {line}")
+        click.echo(f"  → {printable(line)}")
 
 
 COMMANDS = [findings_cmd, confirm, dismiss, loan, triage]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from evidence.errors import ExitCode
 from evidence.store import DEFAULT_TIMEZONE, init_store, open_store_with_identity
 from locker.context import AppContext
 from locker.options import json_option, output_option, pass_app
-from locker.output import emit_json, iso_local, status, table
+from locker.output import emit_json, iso_local, printable, status, table
 
 
 @click.command()
@@ -74,18 +75,19 @@ def add(app: AppContext, paths: tuple[Path, ...], as_json: bool) -> None:
       locker add sms-20261010.xml "通话录音@171 5555 0001(17155550001)_20261003071200.mp3" ~/Screenshots/
     """
     store = app.store()
-    files = list(intake.expand_paths(paths))
-    total = sum(p.stat().st_size for p in files if p.is_file())
-    show_bar = sys.stderr.isatty() and total > 64 << 20
+    total = _total_size(intake.expand_paths(paths, store.home)) if sys.stderr.isatty() else 0
+    show_bar = total > 64 << 20
 
-    def report(outcome: intake.AddResult | intake.AddFailure) -> None:
+    def report(outcome: intake.AddResult | intake.AddFailure | intake.Skipped) -> None:
         if isinstance(outcome, intake.AddFailure):
-            status(f"  failed  {outcome.name}: {outcome.message}")
+            status(f"  failed  {printable(outcome.name)}: {printable(outcome.message)}")
+        elif isinstance(outcome, intake.Skipped):
+            status(f"  skipped {printable(outcome.name)}: {outcome.reason}")
         elif not as_json:
             what = "duplicate" if outcome.duplicate else f"{outcome.kind}, {outcome.events} events"
-            status(f"  added   #{outcome.id} {outcome.name} ({what})")
+            status(f"  added   #{outcome.id} {printable(outcome.name)} ({what})")
             if outcome.warning:
-                status(f"          warning: {outcome.warning}")
+                status(f"          warning: {printable(outcome.warning)}")
 
     if show_bar:
         with click.progressbar(length=total, label="Sealing", file=sys.stderr) as bar:
@@ -99,8 +101,18 @@ def add(app: AppContext, paths: tuple[Path, ...], as_json: bool) -> None:
         new = sum(1 for r in batch.added if not r.duplicate)
         status(f"{new} added, {len(batch.added) - new} duplicate, {len(batch.failures)} failed")
     codes = [f.exit_code for f in batch.failures] + [ExitCode.BAD_INPUT for r in batch.added if r.warning]
+    codes += [s.exit_code for s in batch.skipped if s.exit_code]
     if codes:
         raise click.exceptions.Exit(max(codes))
+
+
+def _total_size(found: Any) -> int:
+    total = 0
+    for f in found:
+        if isinstance(f, intake.Candidate):
+            with contextlib.suppress(OSError):
+                total += f.path.stat().st_size
+    return total
 
 
 def _ocr() -> Any:
@@ -252,40 +264,69 @@ def get(app: AppContext, item_id: int, out: Path) -> None:
 
 
 @click.command()
+@click.option(
+    "--repair",
+    is_flag=True,
+    help="Adopt every complete original no item records (after a rolled-back or lost database) "
+    "as a recovered item, and record the repair in the custody log.",
+)
 @json_option
 @pass_app
-def verify(app: AppContext, as_json: bool) -> None:
-    """Decrypt and re-hash every original and re-derive the custody chain.
+def verify(app: AppContext, repair: bool, as_json: bool) -> None:
+    """Check the locker: decrypt and re-hash every original, re-derive the custody chain and
+    what is recorded about every item, check the database's pages, account for every object.
 
-    Exit 1, with one line per problem, if anything differs.
+    Exit 1, with one line per problem, if anything differs; exit 5 if the database is damaged.
+    A complete original that no item records is evidence, never garbage: `--repair` adopts it.
 
     \b
     Example:
       locker verify
+      locker verify --repair
     """
-    report = verification.verify_store(app.store())
+    store = app.store(rebuild=repair)
+    repaired = None
+    if repair:
+        repaired = verification.repair_store(store, _ocr())
+        for line in repaired.refused:
+            status(f"not adopted: {line}")
+        status(f"repair: {len(repaired.adopted)} originals adopted as recovered items")
+    report = verification.verify_store(store)
     if as_json:
         emit_json(
             {
                 "ok": report.ok,
                 "items_checked": report.items_checked,
                 "problems": [{"item": p.item, "problem": p.problem} for p in report.problems],
-                "orphans": report.orphans,
+                "unrecorded": report.unrecorded,
+                "leftovers": report.leftovers,
+                "damaged": report.damaged,
+                "adopted": repaired.adopted if repaired else [],
                 "custody_head": report.head,
+                "recorded": report.recorded,
             }
         )
     else:
+        for line in report.damaged:
+            click.echo(f"damaged: {printable(line)}")
         for p in report.problems:
             click.echo(f"item {p.item}: {p.problem}" if p.item is not None else p.problem)
-        for name in report.orphans:
+        if report.unrecorded:
             click.echo(
-                f"harmless: leftover object {name[:16]}… from an interrupted add (`locker gc` removes it)"
+                f"{len(report.unrecorded)} complete originals are not recorded in the database: "
+                "`locker verify --repair` adopts them"
             )
+        for name in report.leftovers:
+            click.echo(f"harmless: temp file {name} from an interrupted write (`locker gc` removes it)")
+        if not report.recorded:
+            click.echo("(this check could not be written to the custody log: read-only or rolled back)")
         verdict = "OK" if report.ok else "FAILED"
         click.echo(
             f"{verdict}: {report.items_checked} originals checked, {len(report.problems)} problems; "
             f"custody head {report.head}"
         )
+    if report.damaged:
+        raise click.exceptions.Exit(ExitCode.DAMAGED)
     if not report.ok:
         raise click.exceptions.Exit(ExitCode.VERIFY_FAILED)
 
@@ -293,14 +334,16 @@ def verify(app: AppContext, as_json: bool) -> None:
 @click.command()
 @pass_app
 def gc(app: AppContext) -> None:
-    """Remove leftovers of interrupted adds (objects no item points to).
+    """Remove temp files of interrupted writes, and plaintext a killed `get`/`export` left.
+
+    Never removes a complete sealed original, recorded or not (`verify` accounts for those).
 
     \b
     Example:
       locker gc
     """
     removed = verification.collect_garbage(app.store())
-    status(f"removed {len(removed)} leftover objects")
+    status(f"removed {len(removed)} temp files")
 
 
 @click.command()
