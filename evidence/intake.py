@@ -495,7 +495,7 @@ def _describe(
             warning = f"{e} ({added} events kept; the original is sealed)"
         if skipped:
             first = skipped[0]
-            note = f"{len(skipped)} records not read (first at {first.position}: {first.reason})"
+            note = f"{len(skipped)} records skipped or cut (first at {first.position}: {first.reason})"
             warning = f"{warning}; {note}" if warning else note
         return item, added, warning
     text = None

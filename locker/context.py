@@ -40,7 +40,8 @@ class AppContext:
     passphrase_file: Path | None = None
     debug: bool = False
     clock: Callable[[], datetime] = system_clock
-    interactive: bool = field(default_factory=lambda: sys.stdin.isatty())
+    # A closed stdin (`locker ls <&-`) leaves sys.stdin None: not a terminal, and no crash.
+    interactive: bool = field(default_factory=lambda: sys.stdin is not None and sys.stdin.isatty())
     _store: Store | None = None
 
     # --- secrets ---------------------------------------------------------------------------
@@ -150,6 +151,8 @@ def read_text_input(path: Path, what: str, limit: int = TEXT_LIMIT) -> str:
     """
     try:
         if str(path) == "-":
+            if sys.stdin is None:
+                raise UsageError(f"no {what}: stdin is closed")
             data = read_at_most(sys.stdin.buffer, limit, f"the {what}")
         else:
             with path.open("rb") as f:

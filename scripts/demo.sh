@@ -42,7 +42,9 @@ step "locker verify"
 "$LOCKER" verify
 
 step "locker report --to 12321  and  locker export"
-"$LOCKER" profile set --name 王五 --id-number 440305199202021234 --phone 13600000000 --address 深圳市南山区科技园一路1号
+# Personal details through stdin, not the command line (where `ps` and shell history keep them).
+printf 'name: 王五\nid_number: 440305199202021234\nphone: 13600000000\naddress: 深圳市南山区科技园一路1号\n' \
+  | "$LOCKER" profile set --from-file -
 "$LOCKER" report --to 12321 --party 好借花 -o "$OUT/12321.pdf"
 "$LOCKER" export --party 好借花 --report "$OUT/12321.pdf" -o "$OUT/bundle.zip"
 echo

@@ -26,6 +26,32 @@ DEMO_PARTY = [
     "好借花",
     *(a for n in ("17155550001", "17155550002", "10691110001", "075512345678") for a in ("--number", n)),
 ]
+# The demo complainant, as `locker profile set` args (a made-up person).
+DEMO_PROFILE = [
+    "profile",
+    "set",
+    "--name",
+    "王五",
+    "--id-number",
+    "440305199202021234",
+    "--phone",
+    "13600000000",
+    "--address",
+    "深圳市南山区科技园一路1号",
+]
+
+
+def peak_rss_mb(args: list[str], env: dict[str, str]) -> tuple[int, float]:
+    """Run `args` and return (exit code, its peak RSS in MB), measured by a small intermediate
+    process: a direct child of this (large) pytest process would count pytest's pages too."""
+    probe = (
+        "import os, sys; pid = os.posix_spawn(sys.argv[1], sys.argv[1:], os.environ); "
+        "_, st, ru = os.wait4(pid, 0); print(os.waitstatus_to_exitcode(st), ru.ru_maxrss)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe, *args], env=env, capture_output=True, text=True, check=True
+    ).stdout.split()
+    return int(out[-2]), int(out[-1]) / 1024
 
 
 @pytest.fixture

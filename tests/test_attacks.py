@@ -27,7 +27,7 @@ from evidence.database import make_engine
 from evidence.intake import add_file
 from evidence.store import Store
 from evidence.verification import verify_store
-from tests.conftest import DEMO, PASSPHRASE, cli_env, run_cli, run_locker, tamper
+from tests.conftest import DEMO, PASSPHRASE, cli_env, peak_rss_mb, run_cli, run_locker, tamper
 
 XIAOMI = DEMO / "通话录音@171 5555 0001(17155550001)_20260811091000.mp3"
 SMS = DEMO / "sms-20260817.xml"
@@ -308,10 +308,10 @@ def test_p07_killed_output_leaves_no_plaintext(
     p = _started(args, big_item)
     _wait_until_writing(out_dir, p, command)
     p.send_signal(sig)
-    p.wait(timeout=30)
+    _out, err = p.communicate(timeout=30)
     assert list(out_dir.iterdir()) == []
     if sig != signal.SIGKILL:
-        assert p.returncode == 130, p.stderr.read() if p.stderr else ""
+        assert p.returncode == 130, err
 
 
 def test_p07_named_temp_fallback_is_shredded_by_the_next_command(
@@ -518,19 +518,9 @@ def test_p20_log_attach_holds_the_vault_lock(cli_home: Path, tmp_path: Path) -> 
 
 @pytest.mark.slow
 def test_p21_export_streams_a_big_original(big_item: Path, tmp_path: Path) -> None:
-    probe = (
-        "import os, sys; pid = os.posix_spawn(sys.argv[1], sys.argv[1:], os.environ); "
-        "_, st, ru = os.wait4(pid, 0); print(os.waitstatus_to_exitcode(st), ru.ru_maxrss)"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", probe, EXE, "export", "-o", str(tmp_path / "b.zip")],
-        env=cli_env(big_item),
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    assert out[-2] == "0"
-    assert int(out[-1]) / 1024 < 200, f"peak RSS {int(out[-1]) / 1024:.0f} MB"
+    code, peak = peak_rss_mb([EXE, "export", "-o", str(tmp_path / "b.zip")], cli_env(big_item))
+    assert code == 0
+    assert peak < 200, f"peak RSS {peak:.0f} MB"
 
 
 def test_p22_debug_output_hides_message_texts(cli_home: Path, tmp_path: Path) -> None:
@@ -570,3 +560,37 @@ def test_custody_chain_v2_redacts_and_still_links(store: Store) -> None:
     tampered[-1]["detail"] = {"party": "另一个"}
     assert custody.check_exported_chain(tampered)
     assert verify_store(store).ok
+
+
+def test_p12_object_sizes_are_buckets(cli_home: Path, tmp_path: Path) -> None:
+    """Known files of nearby sizes give sealed objects of one size: the size names no file."""
+    from evidence.age import padded_length
+
+    sizes = (100_500, 100_700, 100_900)  # one Padmé bucket: (100 352, 102 400]
+    for n in sizes:
+        f = tmp_path / f"f{n}.bin"
+        f.write_bytes(os.urandom(n))
+        assert run_cli(cli_home, "add", str(f)).exit_code == 0
+    lengths = {p.stat().st_size for p in (cli_home / "objects").iterdir()}
+    assert len(lengths) == 1
+    assert lengths.pop() == padded_length(100_900 + 200)  # the bucket of the largest
+    assert run_cli(cli_home, "verify").exit_code == 0
+
+
+def test_p19_huge_ids_and_endless_key_files_are_usage_errors(cli_home: Path, tmp_path: Path) -> None:
+    for args in (["show", "99999999999999999999"], ["get", str(10**30), "-o", str(tmp_path / "x")]):
+        r = run_locker(cli_home, *args)
+        assert r.returncode == 2 and "Traceback" not in r.stderr, (args, r.stderr)
+    r = run_locker(cli_home, "recover", "--key-file", "/dev/zero", timeout=30)
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    r = run_locker(cli_home, "recover", input="x" * 100_000, timeout=30)
+    assert r.returncode == 2, r.stderr
+
+
+def test_p19_os_errors_get_their_own_codes(cli_home: Path, tmp_path: Path) -> None:
+    """Once every OSError was exit 1 ("verification failed"): a refused path is a usage error."""
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    assert run_cli(cli_home, "add", str(XIAOMI)).exit_code == 0
+    r = run_locker(cli_home, "get", "1", "-o", str(locked / "sub" / "x.mp3"))
+    assert r.returncode == 2, r.stderr

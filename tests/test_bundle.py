@@ -34,7 +34,7 @@ from complaints.bundle import csv_table, export_bundle, spreadsheet_cell
 from evidence import custody
 from evidence.records import EventRecord, ItemRecord, PartyRecord
 from evidence.schema import CustodyEntry
-from tests.conftest import DEMO, DEMO_PARTY, run_cli, run_locker
+from tests.conftest import DEMO, DEMO_PARTY, DEMO_PROFILE, run_cli, run_locker
 
 PARTY = "好借花"
 OTHER = "速借宝"
@@ -126,18 +126,7 @@ def case(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     else:
         ok("dismiss", str(others[0]["id"]), "--why", OTHER_REASON)
         ok("confirm", str(others[0]["id"]))  # the decision changes, the reason stays in the log
-    ok(
-        "profile",
-        "set",
-        "--name",
-        "王五",
-        "--id-number",
-        "440305199202021234",
-        "--phone",
-        "13600000000",
-        "--address",
-        "深圳市南山区科技园一路1号",
-    )
+    ok(*DEMO_PROFILE)
     report = root / "12321-haojiehua.pdf"
     ok("report", "--to", "12321", "--party", PARTY, "-o", str(report))
     ok("report", "--to", "12321", "--party", OTHER, "-o", str(root / "12321-other.pdf"))

@@ -253,6 +253,20 @@ def test_triage_stdin_over_1_mib_exit_2(tmp_path: Path, args: list[str]) -> None
     assert r.exit_code == 2 and "too long" in r.stderr
 
 
+def test_closed_stdin_is_not_a_crash(cli_home: Path) -> None:
+    exe = str(Path(sys.executable).parent / "locker")
+    for args, code in ((["ls"], 0), (["triage"], 2)):
+        p = subprocess.run(
+            [exe, *args],
+            env=cli_env(cli_home),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            preexec_fn=lambda: os.close(0),  # `locker ls <&-`: Python then has no sys.stdin
+        )
+        assert p.returncode == code, (args, p.stderr)
+
+
 def test_text_files_are_bounded_even_endless_ones(cli_home: Path, tmp_path: Path) -> None:
     p = run_capped(cli_home, "log", "visit", "--at", "2026-08-15T19:30", "--text-file", "/dev/zero")
     assert p.returncode == 2 and "too long" in p.stderr

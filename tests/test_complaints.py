@@ -10,21 +10,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.conftest import DEMO, DEMO_PARTY, run_cli
+from tests.conftest import DEMO, DEMO_PARTY, DEMO_PROFILE, run_cli
 
 PARTY = [*DEMO_PARTY, "--signature", "【好借花】"]
-PROFILE = [
-    "profile",
-    "set",
-    "--name",
-    "王五",
-    "--id-number",
-    "440305199202021234",
-    "--phone",
-    "13600000000",
-    "--address",
-    "深圳市南山区科技园一路1号",
-]
+PROFILE = DEMO_PROFILE
 needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils is not installed")
 
 

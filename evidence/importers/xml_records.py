@@ -270,6 +270,7 @@ class _ValueCutter:
     def __init__(self, max_value_bytes: int = _MAX_VALUE_BYTES) -> None:
         self._max_value_bytes = max_value_bytes
         self._run = _plain_run(max_value_bytes)
+        self._quick_up_to = min(max_value_bytes, _COUNT_ATTRIBUTES_FROM)
         self._state = _CONTENT
         self._quote = b'"'
         self._held = b""
@@ -307,6 +308,15 @@ class _ValueCutter:
         hold = n  # data[hold:] waits for the next chunk
         while i < n:
             if state == _CONTENT:
+                if (
+                    n - i <= self._quick_up_to
+                    and data.find(b"<!", i) < 0
+                    and data.find(b"<?", i) < 0
+                    and (last := data.rfind(b"<", i)) > i
+                ):
+                    # Only tags up to the last one: none can hold a value or attributes over the
+                    # bounds in so few bytes, so nothing before the last tag needs reading.
+                    i = last
                 i = self._run.match(data, i).end()  # type: ignore[union-attr]  # matches even nothing
                 j = data.find(b"<", i)
                 if j < 0:

@@ -152,9 +152,9 @@ def log_cmd(
     """Record what has no export: a call, SMS, visit, post or letter you saw (marked as declared).
 
     The text (what was said or written) comes from --text-file FILE (- for stdin), or is
-    asked for in a terminal (Enter for none). Both keep it off the command line, where
-    other users of the computer can read it in `ps` and your shell history keeps it;
-    --text still works for scripts.
+    asked for in a terminal (one line; Enter for none). Both keep it off the command
+    line, where other users of the computer can read it in `ps` and your shell history
+    keeps it; --text still works for scripts.
 
     \b
     Example:

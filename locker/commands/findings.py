@@ -218,8 +218,9 @@ def triage(
     """Is this message real? Judge one message about courts, mediation or arrest without adding it.
 
     The message comes from --file FILE (- for stdin), from stdin when it is not a terminal,
-    or is asked for in a terminal. TEXT on the command line still works, but other users
-    of the computer can read it in `ps` and your shell history keeps it. Needs no locker.
+    or is asked for in a terminal (one line). TEXT on the command line still works, but
+    other users of the computer can read it in `ps` and your shell history keeps it.
+    Needs no locker.
 
     \b
     Example:

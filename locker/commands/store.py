@@ -12,8 +12,8 @@ import click
 from evidence import intake, items, keys, verification
 from evidence.errors import ExitCode
 from evidence.store import DEFAULT_TIMEZONE, init_store, open_store_with_identity
-from locker.context import AppContext
-from locker.options import json_option, output_option, pass_app
+from locker.context import SECRET_LIMIT, AppContext, read_at_most, read_secret_file
+from locker.options import ID, json_option, output_option, pass_app
 from locker.output import emit_json, iso_local, printable, status, table
 
 
@@ -187,7 +187,7 @@ def _size(n: int) -> str:
 
 
 @click.command()
-@click.argument("item_id", type=int)
+@click.argument("item_id", type=ID)
 @json_option
 @pass_app
 def show(app: AppContext, item_id: int, as_json: bool) -> None:
@@ -249,7 +249,7 @@ def show(app: AppContext, item_id: int, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("item_id", type=int)
+@click.argument("item_id", type=ID)
 @output_option("the original")
 @pass_app
 def get(app: AppContext, item_id: int, out: Path) -> None:
@@ -378,11 +378,12 @@ def recover(app: AppContext, key_file: Path | None) -> None:
       locker recover --key-file recovery.txt
     """
     if key_file is not None:
-        text = key_file.read_text(encoding="utf-8")
+        text = read_secret_file(key_file, "recovery key")
     elif app.interactive:
         text = click.prompt("Recovery key", hide_input=True, err=True)
     else:
-        text = sys.stdin.readline()
+        raw = read_at_most(sys.stdin.buffer, SECRET_LIMIT, "the recovery key on stdin")
+        text = raw.decode("utf-8", "replace").strip().splitlines()[0] if raw.strip() else ""
     identity = keys.parse_recovery_key(text)
     store = open_store_with_identity(app.home, identity, app.clock)
     try:
