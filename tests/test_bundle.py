@@ -196,7 +196,7 @@ def own_events(case: dict[str, Any]) -> set[int]:
 # --- scope -----------------------------------------------------------------------------------
 
 
-def test_scoped_bundle_names_nobody_else(case: dict[str, Any], scoped: tuple[Path, Path]) -> None:
+def test_p08_scoped_bundle_names_nobody_else(case: dict[str, Any], scoped: tuple[Path, Path]) -> None:
     bundle, _ = scoped
     needles = [
         OTHER,
@@ -343,7 +343,9 @@ def test_unscoped_bundle_holds_everything_whole(case: dict[str, Any], tmp_path: 
 # --- the custody log -------------------------------------------------------------------------
 
 
-def test_scoped_custody_log_is_a_verifiable_subset(case: dict[str, Any], scoped: tuple[Path, Path]) -> None:
+def test_p08_scoped_custody_log_is_a_verifiable_subset(
+    case: dict[str, Any], scoped: tuple[Path, Path]
+) -> None:
     _, bag_dir = scoped
     log = read_log(bag_dir)
     assert custody.check_exported_chain(log) == []
@@ -458,7 +460,7 @@ def test_csv_table_quotes_every_cell_and_lists_what_it_prefixed() -> None:
     assert table.prefixed == ((2, "b"),)
 
 
-def test_bundle_tables_neutralise_formulas(case: dict[str, Any], scoped: tuple[Path, Path]) -> None:
+def test_p09_bundle_tables_neutralise_formulas(case: dict[str, Any], scoped: tuple[Path, Path]) -> None:
     _, bag_dir = scoped
     texts = {r["text"] for r in read_csv(bag_dir / "data" / "events.csv")}
     extract_texts = {r["内容"] for p in (bag_dir / "data/extracts").iterdir() for r in read_csv(p)}

@@ -113,7 +113,7 @@ class Terminal:
 # --- personal data off the command line ------------------------------------------------------
 
 
-def test_profile_id_number_from_stdin_not_argv(cli_home: Path) -> None:
+def test_p10_profile_id_number_from_stdin_not_argv(cli_home: Path) -> None:
     r = run_cli(
         cli_home,
         "profile",
@@ -183,7 +183,7 @@ def test_profile_without_details_or_terminal_says_how(cli_home: Path) -> None:
     assert r.exit_code == 2 and "--from-file" in r.stderr
 
 
-def test_log_text_file(cli_home: Path, tmp_path: Path) -> None:
+def test_p10_log_text_file(cli_home: Path, tmp_path: Path) -> None:
     text = "两名男子到小区门口，\n说要找物业贴告示"
     f = tmp_path / "visit.txt"
     f.write_text(text + "\n", encoding="utf-8")
@@ -225,7 +225,7 @@ def test_log_prompts_for_the_text_in_a_terminal(cli_home: Path) -> None:
     assert event_texts(cli_home) == ["two men at the gate 两名男子"]
 
 
-def test_triage_reads_stdin(tmp_path: Path) -> None:
+def test_p10_triage_reads_stdin(tmp_path: Path) -> None:
     r = run_cli(tmp_path / "none", "triage", "--file", "-", "--json", input=COURT_BLUFF, passphrase=None)
     assert r.exit_code == 0, r.stderr
     assert json.loads(r.stdout)["verdict"] == "likely_fake"
@@ -293,7 +293,7 @@ def test_printable_escapes_controls_and_bidi_overrides() -> None:
     assert printable("好借花 ok \\ 【】") == "好借花 ok \\ 【】"
 
 
-def test_ls_escapes_control_characters_in_names(cli_home: Path, tmp_path: Path) -> None:
+def test_p18_ls_escapes_control_characters_in_names(cli_home: Path, tmp_path: Path) -> None:
     f = tmp_path / HOSTILE_NAME
     f.write_bytes(b"RIFF\x00\x00\x00\x00WAVE" + b"\x00" * 64)
     added = run_cli(cli_home, "add", str(f))
@@ -330,7 +330,7 @@ def test_events_escape_control_characters_in_texts(cli_home: Path) -> None:
 # --- exit codes ------------------------------------------------------------------------------
 
 
-def test_invalid_utf8_passphrase_exit_2(cli_home: Path) -> None:
+def test_p19_invalid_utf8_passphrase_exit_2(cli_home: Path) -> None:
     # What os.environ gives for the bytes b"\xff\xfe" (surrogateescape); the subprocess gets the bytes.
     p = run_locker(cli_home, "ls", passphrase="\udcff\udcfe" + PASSPHRASE)
     assert p.returncode == 2, p.stderr
@@ -350,7 +350,7 @@ def test_passphrase_file_not_utf8_exit_2(cli_home: Path, tmp_path: Path) -> None
     assert r.exit_code == 2 and "UTF-8" in r.stderr
 
 
-def test_passphrase_file_dev_zero_bounded(cli_home: Path) -> None:
+def test_p19_passphrase_file_dev_zero_bounded(cli_home: Path) -> None:
     started = time.monotonic()
     p = run_capped(cli_home, "--passphrase-file", "/dev/zero", "ls", passphrase=None, timeout=20)
     assert p.returncode == 2 and "Traceback" not in p.stderr
@@ -371,7 +371,7 @@ def test_passphrase_file_from_a_pipe_still_works(cli_home: Path) -> None:
     assert p.returncode == 0, p.stderr
 
 
-def test_huge_id_exit_2(cli_home: Path) -> None:
+def test_p19_huge_id_exit_2(cli_home: Path) -> None:
     for args in (
         ["confirm", str(10**30)],
         ["confirm", "99999999999999999999"],
@@ -383,7 +383,7 @@ def test_huge_id_exit_2(cli_home: Path) -> None:
         assert "internal error" not in r.stderr
 
 
-def test_since_year_1_exit_2(cli_home: Path, tmp_path: Path) -> None:
+def test_p19_since_year_1_exit_2(cli_home: Path, tmp_path: Path) -> None:
     for args in (
         ["events", "--since", "0001-01-01"],
         ["events", "--until", "9999-12-31"],
@@ -396,7 +396,7 @@ def test_since_year_1_exit_2(cli_home: Path, tmp_path: Path) -> None:
         assert "1970" in r.stderr
 
 
-def test_duration_nan_and_negative_exit_2(cli_home: Path) -> None:
+def test_p19_duration_nan_and_negative_exit_2(cli_home: Path) -> None:
     log_call = ["log", "call", "--number", "17155550001", "--at", "2026-08-15T10:00", "--duration"]
     for value in ("nan", "inf", "-inf", "-50", "1e999"):
         r = run_cli(cli_home, *log_call, value)

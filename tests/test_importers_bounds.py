@@ -91,7 +91,7 @@ def body_export(body_size: int) -> bytes:
     )
 
 
-def test_sms_body_32mb_linear() -> None:
+def test_p15_sms_body_32mb_linear() -> None:
     data = body_export(32_000_000)
     started = time.process_time()
     outputs = read_all("sbr-sms", data)

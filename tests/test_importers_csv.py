@@ -159,7 +159,7 @@ def test_row_with_a_bad_time_is_skipped_and_named_by_its_row_only() -> None:
     assert (first.raw_number, last.raw_number, last.source_ref) == ("17155550001", "17155550003", "row 4")
 
 
-def test_csv_total_row_does_not_refuse() -> None:
+def test_p14_csv_total_row_does_not_refuse() -> None:
     # Spreadsheet exports end with a total; some put subtotals between days. Not records: skipped
     # without a report, so an ordinary export does not end in a warning.
     data = (

@@ -359,7 +359,7 @@ def parse_in_child(path: Path, export_format: str) -> dict[str, object]:
     return result
 
 
-def test_ios_recursive_view_refused_quickly(tmp_path: Path) -> None:
+def test_p15_ios_recursive_view_refused_quickly(tmp_path: Path) -> None:
     """A 20 KB sms.db whose `message` is a recursive view (it never ends) is refused at once."""
     path = tmp_path / "sms.db"
     with sqlite3.connect(path) as db:

@@ -342,7 +342,7 @@ def test_unreadable_date_skips_only_that_record(date: str, reason: str) -> None:
     assert (before.text, after.text, after.source_ref) == ("前", "后", "sms 3")
 
 
-def test_sbr_bad_date_skips_one_record() -> None:
+def test_p14_sbr_bad_date_skips_one_record() -> None:
     """42 messages, one with date="": 41 events and one SkippedRecord saying on which line it is."""
     records = [
         sms(date="" if i == 17 else str(1786454400000 + i * 60_000), body=f"第{i}条") for i in range(42)

@@ -148,7 +148,7 @@ def test_threat_in_a_screenshot_becomes_a_finding(cli_home: Path, tmp_path: Path
 
 
 @needs_ocr
-def test_ocr_writes_nothing_outside(tmp_path: Path) -> None:
+def test_p11_ocr_writes_nothing_outside(tmp_path: Path) -> None:
     # onnxruntime 1.32 writes Microsoft/DeveloperTools/.onnxruntime/{deviceid,onnxruntime.db} under
     # $XDG_CACHE_HOME when it is imported, unless told not to. Every place a library might write
     # (home, caches, config, temp, the working folder) points into one empty folder.
@@ -188,7 +188,7 @@ def test_thin_strip_ocr_bounded(tmp_path: Path) -> None:
 
 
 # --- bounds, checked before any engine ---------------------------------------------------------------------
-def test_huge_png_ocr_skipped_bounded(tmp_path: Path) -> None:
+def test_p15_huge_png_ocr_skipped_bounded(tmp_path: Path) -> None:
     # 13000×13000 pixels in 21 KB (an RGB one is 0.5–0.7 MB): OCR of the path decoded an RGB one
     # whole and took 1.7 GB here (3 GB reported) and 14 s. The header says enough to refuse it, and
     # its facts come from the header too.

@@ -463,7 +463,18 @@ def find_phonetic(
     if len(key) < min_syllables:
         raise ValueError(f"{phrase!r} has {len(key)} syllables: too short to match by sound")
     nt = text if isinstance(text, NormalisedText) else variants(text)
-    sounds = _sounds(nt.normalised)
+    span = _heard_span(nt.normalised, phrase)
+    if span is None:
+        return None
+    a, b = nt.original_span(*span)
+    return PhoneticMatch(phrase, a, b, nt.original[a:b])
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _heard_span(normalised: str, phrase: str) -> tuple[int, int] | None:
+    """Where in the normalised text the phrase is first heard: templated texts ask again and again."""
+    key = phonetic_syllables(phrase)
+    sounds = _sounds(normalised)
     present = sounds.present
     for syllables in key:  # most texts lack some syllable of the phrase altogether
         if present.isdisjoint(syllables):
@@ -474,6 +485,5 @@ def find_phonetic(
     for i in sorted(candidates):
         end = _heard_at(sounds, key, i, 0)
         if end >= 0:
-            a, b = nt.original_span(i, end)
-            return PhoneticMatch(phrase, a, b, nt.original[a:b])
+            return i, end
     return None
