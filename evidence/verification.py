@@ -89,17 +89,29 @@ def item_events_digest(session: Session, item_id: int) -> str:
     return events_digest(session.execute(q))
 
 
+def _raw_rows(
+    session: Session, table: str, columns: Sequence[Any], where: str, order: str, item_id: int
+) -> Any:
+    names = ", ".join(c.name for c in columns)
+    # Raw values as stored (text for times, 0/1 for flags, JSON text): no type processing, so
+    # the digest of 100,000 events costs a fraction of a second, and it covers the bytes kept.
+    return session.connection().exec_driver_sql(
+        f"SELECT {names} FROM {table} WHERE {where} = ? ORDER BY {order}", (item_id,)
+    )
+
+
 def item_record_digest(session: Session, item_id: int) -> str:
-    """SHA-256 over everything recorded about one item: its row, its facts, its events."""
+    """SHA-256 over everything recorded about one item: its row, its facts, its events, as stored."""
     h = hashlib.sha256(b"locker-record/v2\n")
-    parts: list[tuple[bytes, Any]] = [
-        (b"item\n", select(*ITEM_COLUMNS).where(Item.id == item_id)),
-        (b"facts\n", select(*FACT_COLUMNS).where(ItemFact.item_id == item_id).order_by(ItemFact.id)),
-        (b"events\n", select(*EVENT_COLUMNS).where(Event.item_id == item_id).order_by(Event.dedupe_key)),
-    ]
-    for label, query in parts:
+    for label, table, columns, where, order in (
+        (b"item\n", "items", ITEM_COLUMNS, "id", "id"),
+        (b"facts\n", "item_facts", FACT_COLUMNS, "item_id", "id"),
+        (b"events\n", "events", EVENT_COLUMNS, "item_id", "dedupe_key"),
+    ):
         h.update(label)
-        _rows_digest(h, session.execute(query))
+        for row in _raw_rows(session, table, columns, where, order, item_id):
+            h.update(repr(tuple(row)).encode("utf-8", "surrogatepass"))
+            h.update(b"\n")
     return h.hexdigest()
 
 
