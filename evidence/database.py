@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlcipher3
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from evidence.errors import DamagedError, DiskError, LockerError
 from evidence.resources import resource_dir
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -73,17 +72,24 @@ def make_engine(path: Path, key: bytes, read_only: bool = False) -> Engine:
 
 
 def alembic_config() -> Config:
+    from alembic.config import Config  # alembic costs ~0.4 s to import: only when a schema is checked
+
     cfg = Config()
     cfg.set_main_option("script_location", str(resource_dir("migrations")))
     return cfg
 
 
 def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def migrate(engine: Engine, db_path: Path, read_only: bool = False) -> None:
     """Bring the schema to head. An existing database is copied aside first (beets' habit)."""
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as conn:
         current = MigrationContext.configure(conn).get_current_revision()
     head = head_revision()
