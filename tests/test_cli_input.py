@@ -192,9 +192,10 @@ def test_p10_log_text_file(cli_home: Path, tmp_path: Path) -> None:
     assert event_texts(cli_home) == [text]
 
 
-def test_log_text_file_from_stdin(cli_home: Path) -> None:
+def log_sms_from_stdin(home: Path, text: str) -> None:
+    """`locker log sms ... --text-file -` with `text` on stdin; it must succeed."""
     r = run_cli(
-        cli_home,
+        home,
         "log",
         "sms",
         "--number",
@@ -203,9 +204,13 @@ def test_log_text_file_from_stdin(cli_home: Path) -> None:
         "2026-08-15T10:00",
         "--text-file",
         "-",
-        input="今天不还钱就上门\n",
+        input=text,
     )
     assert r.exit_code == 0, r.stderr
+
+
+def test_log_text_file_from_stdin(cli_home: Path) -> None:
+    log_sms_from_stdin(cli_home, "今天不还钱就上门\n")
     assert event_texts(cli_home) == ["今天不还钱就上门"]
 
 
@@ -310,19 +315,7 @@ def test_p18_ls_escapes_control_characters_in_names(cli_home: Path, tmp_path: Pa
 
 
 def test_events_escape_control_characters_in_texts(cli_home: Path) -> None:
-    r = run_cli(
-        cli_home,
-        "log",
-        "sms",
-        "--number",
-        "17155550001",
-        "--at",
-        "2026-08-15T10:00",
-        "--text-file",
-        "-",
-        input="还钱\x1b]0;pwned\x07\x1b[2J",
-    )
-    assert r.exit_code == 0, r.stderr
+    log_sms_from_stdin(cli_home, "还钱\x1b]0;pwned\x07\x1b[2J")
     out = run_cli(cli_home, "events").stdout
     assert "还钱\\x1b]0;pwned\\x07\\x1b[2J" in out and "\x1b" not in out and "\x07" not in out
 
