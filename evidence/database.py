@@ -10,7 +10,7 @@ import sqlcipher3
 from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
-from evidence.errors import DamagedError, DiskError, LockerError
+from evidence.errors import READ_ONLY_MESSAGE, DamagedError, DiskError, LockerError
 from evidence.resources import resource_dir
 
 if TYPE_CHECKING:
@@ -144,7 +144,7 @@ def translate_error(e: BaseException) -> LockerError | None:
     if any(w in text for w in _DISK_FULL):
         return DiskError("the disk is full (or failing): free some space and retry; nothing was lost")
     if any(w in text for w in _READ_ONLY):
-        return DiskError("the locker is read-only here: copy it to a writable folder to change it")
+        return DiskError(READ_ONLY_MESSAGE)
     if any(w in text for w in _DAMAGED) or not isinstance(orig, sqlcipher3.OperationalError):
         return DamagedError(
             f"locker.db is damaged ({_first_line(orig)}): run `locker verify`; restore it from a backup"

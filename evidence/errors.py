@@ -57,6 +57,9 @@ class TruncatedInputError(BadInputError):
         self.records_read = records_read
 
 
+READ_ONLY_MESSAGE = "the locker is read-only here: copy it to a writable folder to change it"
+
+
 class DiskError(LockerError):
     """The file system refused: the disk is full, the locker is on read-only media, or I/O failed."""
 

@@ -27,14 +27,16 @@ class EventFilter:
     until: datetime | None = None
 
 
+# The years a user may name (times and dates alike): far wider than any case, and narrow enough
+# that moving a time to UTC or another timezone can never run past datetime's years 1 and 9999.
+FIRST_YEAR, LAST_YEAR = 1970, 2100
+
+
 def parse_when(text: str, store_tz: object, end: bool = False) -> datetime:
     """A user's time: ISO date or date-time; without an offset it is read in the locker's timezone.
 
-    Only years 1970 to 2100 are taken: far wider than any case, and narrow enough that moving
-    the time to UTC or another timezone (the database, the rules, the reports all do) can never
-    run past datetime's years 1 and 9999, which would be an OverflowError, not a usage error.
+    Only years FIRST_YEAR to LAST_YEAR are taken (an OverflowError later would not be a usage error).
     """
-    first_year, last_year = 1970, 2100
     try:
         if len(text) == 10:
             d = date.fromisoformat(text)
@@ -43,8 +45,8 @@ def parse_when(text: str, store_tz: object, end: bool = False) -> datetime:
             dt = datetime.fromisoformat(text)
     except ValueError as e:
         raise UsageError(f"cannot read the time {text!r}: use 2026-08-11 or 2026-08-11T22:40[+08:00]") from e
-    if not first_year <= dt.year <= last_year:
-        raise UsageError(f"the time {text!r} is out of range: give a year from {first_year} to {last_year}")
+    if not FIRST_YEAR <= dt.year <= LAST_YEAR:
+        raise UsageError(f"the time {text!r} is out of range: give a year from {FIRST_YEAR} to {LAST_YEAR}")
     return dt if dt.tzinfo is not None else dt.replace(tzinfo=store_tz)  # type: ignore[arg-type]
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import hashlib
+import hmac
 import json
 import os
 import stat
@@ -29,7 +30,7 @@ from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
 from evidence import age, custody
-from evidence.errors import BadInputError, DiskError, LockerError, UsageError
+from evidence.errors import READ_ONLY_MESSAGE, BadInputError, DiskError, LockerError
 from evidence.filenames import NameFacts, facts_from_filename
 from evidence.importers import event_key, parser_for
 from evidence.media import MediaFacts, media_facts
@@ -210,7 +211,7 @@ def open_source(path: Path, in_folder: bool) -> tuple[BinaryIO, os.stat_result]:
 
 def hash_and_seal(store: Store, src: BinaryIO, size: int, progress: Progress | None) -> SealedTemp:
     if store.read_only:
-        raise UsageError("the locker is read-only here: copy it to a writable folder to add evidence")
+        raise DiskError(READ_ONLY_MESSAGE)
     return store.vault.seal(src, store.keys.recipient, progress, expected_size=size)
 
 
@@ -354,7 +355,11 @@ def _batch_inserter(conn: Any, table: Table) -> Callable[[list[dict[str, Any]]],
         from sqlalchemy.dialects import postgresql
 
         stmt = postgresql.insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"])
-        return lambda batch: conn.execute(stmt, batch) and None
+
+        def insert_core(batch: list[dict[str, Any]]) -> None:
+            conn.execute(stmt, batch)
+
+        return insert_core
     sql = (
         f"INSERT INTO events ({', '.join(_EVENT_FIELDS)}) VALUES ({', '.join('?' * len(_EVENT_FIELDS))}) "
         "ON CONFLICT (dedupe_key) DO NOTHING"
@@ -475,23 +480,15 @@ def add_file(
         store.vault.discard(sealed)  # removes the temp if it was not committed; releases the lock
 
 
-def adopt_object(store: Store, object_name: str, ocr: Ocr | None = None) -> AddResult:
-    """Record a complete sealed object that no item points to (a rolled-back or lost database)
-    as a recovered item, extracting its facts again from its bytes. Raises DamagedError-free
-    `BadInputError` if it does not decrypt or its name does not match its content."""
-    path = store.vault.path_of(object_name)
-    digest = hashlib.sha256()
-    size = 0
-    try:
-        for chunk in store.vault.chunks(object_name, store.keys.identity):
-            digest.update(chunk)
-            size += len(chunk)
-    except age.AgeError as e:
-        raise BadInputError(f"object {object_name[:16]}… does not decrypt with this locker's key") from e
-    sha = digest.hexdigest()
-    if store.keys.object_name(sha) != object_name:
+def adopt_object(store: Store, object_name: str, sha256: str, size: int, ocr: Ocr | None = None) -> AddResult:
+    """Record a complete sealed object that no item points to (a rolled-back or lost database) as
+    a recovered item, extracting its facts again from its bytes. `sha256` and `size` are what
+    decrypting it gave (verification's object scan); its name must be the keyed name of that hash."""
+    if not hmac.compare_digest(store.keys.object_name(sha256), object_name):
         raise BadInputError(f"object {object_name[:16]}… does not hold what its name says")
-    original = Original(f"recovered-{sha[:12]}", sha, size, path, None, recovered=True)
+    original = Original(
+        f"recovered-{sha256[:12]}", sha256, size, store.vault.path_of(object_name), None, recovered=True
+    )
     return _record(store, original, None, ocr)
 
 
@@ -618,11 +615,7 @@ def add_paths(
                 batch.failures.append(outcome)
             except OSError as e:
                 if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
-                    # Every later file would fail the same way; what was added is committed.
-                    raise DiskError(
-                        f"the disk refused the write ({e.strerror}): free some space and retry; "
-                        "nothing was lost"
-                    ) from e
+                    raise  # every later file would fail the same way; what was added is committed
                 outcome = AddFailure(display_name(found.path), f"cannot read or write ({e.strerror})", 4)
                 batch.failures.append(outcome)
         if on_result is not None:

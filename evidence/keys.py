@@ -80,11 +80,6 @@ def unwrap_identity(home: Path, passphrase: str) -> age.X25519Identity:
     try:
         sealed = path.read_bytes()
     except FileNotFoundError as e:
-        if holds_locker_files(home):
-            # A sync client or a bad copy lost it: the evidence is still there. Never suggest init.
-            raise DamagedError(
-                f"{IDENTITY_FILE} is missing: restore it, or `locker recover` with your recovery key"
-            ) from e
         raise LockedError(f"no locker at {home}: run `locker init` first (or set LOCKER_HOME)") from e
     try:
         plaintext = age.decrypt_bytes(sealed, [age.ScryptIdentity(passphrase, max_log_n=MAX_LOG_N)])
@@ -97,14 +92,6 @@ def unwrap_identity(home: Path, passphrase: str) -> age.X25519Identity:
             f"{IDENTITY_FILE} is damaged: restore it from a backup or use `locker recover`"
         ) from e
     return parse_recovery_key(plaintext.decode("ascii", "replace").strip())
-
-
-LOCKER_FILES = ("locker.db", "objects", "head", IDENTITY_FILE)
-
-
-def holds_locker_files(home: Path) -> bool:
-    """Whether `home` holds any part of a locker (so nothing may treat it as empty)."""
-    return any((home / name).exists() for name in LOCKER_FILES)
 
 
 def parse_recovery_key(text: str) -> age.X25519Identity:

@@ -36,7 +36,6 @@ from evidence.errors import DamagedError, LockedError, UsageError
 from evidence.keys import (
     IDENTITY_FILE,
     LockerKeys,
-    holds_locker_files,
     keys_for,
     unwrap_identity,
     wrap_identity,
@@ -53,6 +52,14 @@ DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 Clock = Callable[[], datetime]
 Head = tuple[int, str]
+
+
+LOCKER_FILES = (DB_FILE, OBJECTS_DIR, HEAD_FILE, IDENTITY_FILE)
+
+
+def holds_locker_files(home: Path) -> bool:
+    """Whether `home` holds any part of a locker (so nothing may treat it as empty)."""
+    return any((home / name).exists() for name in LOCKER_FILES)
 
 
 def system_clock() -> datetime:
@@ -203,16 +210,14 @@ def init_store(
         _clear_unfinished_init(home)
     private_dir(home)
     atomic_write_bytes(home / INIT_MARKER, b"")
-    Vault.create(home / OBJECTS_DIR)
+    vault = Vault.create(home / OBJECTS_DIR, home / LOCK_FILE)
     # Created 0600 before SQLite opens it: SQLite gives its -wal and -shm files the same mode.
     os.close(os.open(home / DB_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     identity = age.X25519Identity.generate()
     keys = keys_for(identity)
     engine = make_engine(home / DB_FILE, keys.db_key)
     migrate(engine, home / DB_FILE)
-    store = Store(
-        home, keys, engine, session_factory(engine), Vault(home / OBJECTS_DIR, home / LOCK_FILE), tz, clock
-    )
+    store = Store(home, keys, engine, session_factory(engine), vault, tz, clock)
     with store.transaction() as s:
         s.add(Setting(key="timezone", value=tz.key))
         custody.append(
@@ -230,6 +235,11 @@ def init_store(
 def open_store(home: Path, passphrase: str, clock: Clock = system_clock, rebuild: bool = False) -> Store:
     """Open with the passphrase. Once identity.age has opened, the keys are right: any later
     failure is damage (exit 5), never "wrong passphrase"."""
+    if not (home / IDENTITY_FILE).exists() and holds_locker_files(home):
+        # A sync client or a bad copy lost it: the evidence is still there. Never suggest init.
+        raise DamagedError(
+            f"{IDENTITY_FILE} is missing: restore it, or `locker recover` with your recovery key"
+        )
     return _open(home, keys_for(unwrap_identity(home, passphrase)), clock, rebuild)
 
 

@@ -182,6 +182,19 @@ class Vault:
         with self.path_of(object_name).open("rb") as f:
             yield from age.decrypt_chunks(f, [identity])
 
+    def digest(
+        self, object_name: str, identity: age.X25519Identity, progress: Callable[[int], None] | None = None
+    ) -> tuple[str, int]:
+        """(SHA-256, size) of the original an object holds; AgeError if it does not decrypt."""
+        h = hashlib.sha256()
+        size = 0
+        for chunk in self.chunks(object_name, identity):
+            h.update(chunk)
+            size += len(chunk)
+            if progress is not None:
+                progress(len(chunk))
+        return h.hexdigest(), size
+
     @contextlib.contextmanager
     def open(self, object_name: str, identity: age.X25519Identity) -> Iterator[age.AgeReader]:
         """The original as a seekable, read-only stream (each chunk authenticated when read)."""

@@ -125,15 +125,14 @@ def verify_store(store: Store, progress: Callable[[int], None] | None = None) ->
     with store.transaction() as s:
         entries = list(s.scalars(select(CustodyEntry).order_by(CustodyEntry.seq)))
         items = list(s.scalars(select(Item).order_by(Item.id)))
-        digests = {
-            item.id: (item_record_digest(s, item.id), item_events_digest(s, item.id)) for item in items
-        }
+        latest: dict[int, dict[str, Any]] = {}
+        for entry in entries:
+            if entry.action == "add" and isinstance(entry.detail.get("item"), int):
+                latest[entry.detail["item"]] = entry.detail
+        # Each item's digest in the form its custody entry recorded (v2, or the first lockers' v1).
+        digests = {item.id: _digest_now(s, item.id, latest.get(item.id)) for item in items}
     problems = [Problem(None, p.problem) for p in custody.check_chain(entries)]
     problems += _check_head(store, entries)
-    latest: dict[int, dict[str, Any]] = {}
-    for entry in entries:
-        if entry.action == "add" and isinstance(entry.detail.get("item"), int):
-            latest[entry.detail["item"]] = entry.detail
     present = {i.id for i in items}
     for item_id in sorted(latest):
         if item_id not in present:
@@ -151,7 +150,7 @@ def verify_store(store: Store, progress: Callable[[int], None] | None = None) ->
         not problems,
         len(items),
         problems,
-        unrecorded,
+        sorted(unrecorded),
         leftovers,
         head=entries[-1].hash if entries else custody.GENESIS,
     )
@@ -196,15 +195,24 @@ def _check_head(store: Store, entries: Sequence[CustodyEntry]) -> list[Problem]:
     return []
 
 
+def _digest_now(session: Session, item_id: int, added: dict[str, Any] | None) -> str | None:
+    if added is None:
+        return None
+    if "record_digest" in added:
+        return item_record_digest(session, item_id)
+    if "events_digest" in added:
+        return item_events_digest(session, item_id)
+    return None
+
+
 def _check_item(
     store: Store,
     item: Item,
     added: dict[str, Any] | None,
-    digests: tuple[str, str],
+    digest_now: str | None,
     progress: Callable[[int], None] | None,
 ) -> list[Problem]:
     out: list[Problem] = []
-    record_now, events_now = digests
     if added is None:
         out.append(Problem(item.id, "no custody entry records how this item was added"))
     else:
@@ -213,35 +221,30 @@ def _check_item(
                 Problem(item.id, "the database row differs from the custody log (hash or size edited)")
             )
         if "record_digest" in added:
-            if not hmac.compare_digest(str(added["record_digest"]), record_now):
+            if not hmac.compare_digest(str(added["record_digest"]), digest_now or ""):
                 out.append(
                     Problem(item.id, "what is recorded about this item (row, facts or events) was edited")
                 )
-        elif "events_digest" in added and added["events_digest"] != events_now:
+        elif "events_digest" in added and added["events_digest"] != digest_now:
             out.append(Problem(item.id, "the item's events differ from what was recorded when it was added"))
     if not hmac.compare_digest(store.keys.object_name(item.sha256), item.object_name):
         out.append(Problem(item.id, "the object name does not match the item's hash"))
     if not store.vault.exists(item.object_name):
         out.append(Problem(item.id, "the sealed original is missing"))
         return out
-    digest = hashlib.sha256()
-    size = 0
     try:
-        for chunk in store.vault.chunks(item.object_name, store.keys.identity):
-            digest.update(chunk)
-            size += len(chunk)
-            if progress is not None:
-                progress(len(chunk))
+        sha, size = store.vault.digest(item.object_name, store.keys.identity, progress)
     except age.AgeError:
         out.append(Problem(item.id, "the sealed original was altered or damaged (it does not decrypt)"))
         return out
-    if not hmac.compare_digest(digest.hexdigest(), item.sha256) or size != item.size:
+    if not hmac.compare_digest(sha, item.sha256) or size != item.size:
         out.append(Problem(item.id, "the original's SHA-256 no longer matches the recorded hash"))
     return out
 
 
-def _account_for_objects(store: Store) -> tuple[list[str], list[str], list[Problem]]:
-    """(complete originals no item records, temp leftovers, problems with foreign objects).
+def _account_for_objects(store: Store) -> tuple[dict[str, tuple[str, int]], list[str], list[Problem]]:
+    """(complete originals no item records, with their (SHA-256, size); temp leftovers; problems
+    with foreign objects).
 
     Listed with no write in flight, so an add that is between its rename and its commit is
     never mistaken for an unrecorded original.
@@ -250,7 +253,7 @@ def _account_for_objects(store: Store) -> tuple[list[str], list[str], list[Probl
         referenced = set(s.scalars(select(Item.object_name)))
         names = sorted(store.vault.stored_names())
         leftovers = [p.name for p in store.vault.temp_files()]
-    unrecorded: list[str] = []
+    unrecorded: dict[str, tuple[str, int]] = {}
     problems: list[Problem] = []
     for name in names:
         if name in referenced:
@@ -260,23 +263,17 @@ def _account_for_objects(store: Store) -> tuple[list[str], list[str], list[Probl
         except ValueError:
             problems.append(Problem(None, "a file in objects/ that locker did not write (left untouched)"))
             continue
-        if _is_complete_original(store, name):
-            unrecorded.append(name)
+        try:
+            sha, size = store.vault.digest(name, store.keys.identity)
+        except age.AgeError:
+            sha, size = "", 0
+        if sha and hmac.compare_digest(store.keys.object_name(sha), name):
+            unrecorded[name] = (sha, size)
         else:
             problems.append(
                 Problem(None, f"object {name[:16]}… does not decrypt to what its name says (left untouched)")
             )
     return unrecorded, leftovers, problems
-
-
-def _is_complete_original(store: Store, name: str) -> bool:
-    digest = hashlib.sha256()
-    try:
-        for chunk in store.vault.chunks(name, store.keys.identity):
-            digest.update(chunk)
-    except age.AgeError:
-        return False
-    return hmac.compare_digest(store.keys.object_name(digest.hexdigest()), name)
 
 
 # --- repair and gc --------------------------------------------------------------------------
@@ -304,9 +301,9 @@ def repair_store(store: Store, ocr: Any = None) -> RepairReport:
             report.rolled_back_from = store.floor[0]
     store.floor = None  # this command records the rollback; nothing else may pass the floor
     unrecorded, _leftovers, _problems = _account_for_objects(store)
-    for name in unrecorded:
+    for name, (sha, size) in unrecorded.items():
         try:
-            report.adopted.append(adopt_object(store, name, ocr).id)
+            report.adopted.append(adopt_object(store, name, sha, size, ocr).id)
         except LockerError as e:
             report.refused.append(f"{name[:16]}…: {e}")
     with store.transaction() as s:

@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from evidence.events import FIRST_YEAR, LAST_YEAR
 from locker.context import AppContext
 
 pass_app = click.make_pass_decorator(AppContext)
@@ -20,7 +21,6 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print one JS
 ID_MAX = 2**63 - 1
 # Dates a user gives (loan dates, --since, --at): wider than any debt-collection case, narrow
 # enough that converting between timezones can never overflow (datetime stops at years 1 and 9999).
-FIRST_YEAR, LAST_YEAR = 1970, 2100
 # No loan in this program's world comes near a trillion yuan; bigger numbers are typos or attacks.
 AMOUNT_MAX = Decimal(10) ** 12
 
@@ -89,7 +89,7 @@ def parse_amount(text: str) -> Decimal:
 
 
 def parse_day(text: str) -> date:
-    """A calendar date such as 2026-06-01, from 1970 to 2100. Raises ValueError."""
+    """A calendar date such as 2026-06-01, within the years a user may name. Raises ValueError."""
     day = date.fromisoformat(text.strip())
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
         raise ValueError(f"dates run from {FIRST_YEAR} to {LAST_YEAR}")
