@@ -7,10 +7,10 @@ unrelated contact never reaches a document addressed to an authority.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
@@ -18,9 +18,12 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from complaints.channels import PROFILE_LABELS, Channel, category_names, channel
+from evidence.attribution import Link, Reason
 from evidence.errors import BadInputError
 from evidence.records import EventRecord, FindingRecord, ItemRecord, PartyRecord
 from evidence.resources import resource_dir
+from evidence.rules.catalog import load_catalog
+from evidence.rules.timing import connected
 
 KIND_NAMES = {
     "audio": "录音",
@@ -61,15 +64,129 @@ class CaseFile:
     generated_at: datetime
     timezone: ZoneInfo
     originals: Callable[[int], AbstractContextManager[BinaryIO]] | None = None
+    links: Sequence[Link] = ()  # why each number is a party's (evidence.attribution)
 
 
 @dataclass(frozen=True)
 class CategoryLine:
+    """One category as the letter states it. `count` is its findings, `events` the distinct acts
+    behind them; `tally` says, in the letter's words, what is counted for this category alone."""
+
     category: int
     name: str
     count: int
     example: str
     instruments: tuple[str, ...]
+    events: int = 0
+    tally: str = ""
+
+
+# Levels of the night-contact rule (evidence.rules.timing): never summed together.
+NIGHT_LEVELS = {"22:00-08:00": "strong", "21:00-22:00": "weak"}
+CALL_RULES = ("calls-per-day-attempts", "calls-per-day-connected", "unanswered-attempts-per-number")
+MESSAGE_KINDS = ("sms", "mms", "image")
+
+
+@dataclass(frozen=True)
+class CallDay:
+    """One local day's incoming calls from one respondent, each figure against its own threshold.
+
+    `attempts` counts every call that day, answered or not, and `connected` the answered ones;
+    either is None when the finding that holds those calls is not in the document (dismissed).
+    `unanswered` lists the numbers whose unanswered attempts alone exceed the per-number limit."""
+
+    day: str
+    who: str
+    who_is_number: bool
+    attempts: int | None
+    connected: int | None
+    over_attempts: bool
+    over_connected: bool
+    unanswered: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class Tally:
+    """What a document counts, each act once: distinct messages across the text categories (a
+    message in three categories is one message), calls per day with attempts and connected calls
+    apart, and night contact per level (22:00–08:00 and 21:00–22:00, never summed)."""
+
+    messages: int
+    message_kinds: tuple[tuple[str, int], ...]
+    only_messages: bool  # every counted act is an SMS, MMS or screenshot
+    message_categories: tuple[str, ...]
+    call_days: tuple[CallDay, ...]
+    night_strong: int
+    night_weak: int
+    night_level: Mapping[int, str]  # event id → "strong" | "weak"
+    limits: Mapping[str, int]  # attempts, connected, unanswered: the call rules' thresholds
+
+
+def call_limits() -> dict[str, int]:
+    catalog = load_catalog()
+    return {
+        key: catalog.rule(rule)["threshold"]
+        for key, rule in zip(("attempts", "connected", "unanswered"), CALL_RULES, strict=True)
+    }
+
+
+def count_acts(
+    findings: Sequence[FindingRecord],
+    events: Sequence[EventRecord],
+    tz: ZoneInfo,
+    names: Mapping[int, str],
+    limits: Mapping[str, int],
+) -> Tally:
+    """Count acts, not findings: pure, over the findings a document states and their events."""
+    by_id = {e.id: e for e in events}
+    texts = [f for f in findings if f.rule.startswith("text-")]
+    message_ids = {e for f in texts for e in f.events}
+    kinds = Counter(by_id[e].kind for e in message_ids if e in by_id)
+    groups: dict[tuple[str, str], dict[str, list[FindingRecord]]] = defaultdict(lambda: defaultdict(list))
+    for f in findings:
+        if f.rule in CALL_RULES:
+            subject = f.party or (f.numbers[0] if f.numbers else "")
+            groups[(f.at.astimezone(tz).date().isoformat(), subject)][f.rule].append(f)
+    days = []
+    for (day, subject), g in sorted(groups.items()):
+        tried, answered, missed = (g.get(r, []) for r in CALL_RULES)
+        attempts = n_connected = None
+        if tried:
+            calls = [by_id[e] for e in tried[0].events if e in by_id]
+            attempts, n_connected = len(calls), sum(1 for e in calls if connected(e))
+        elif answered:
+            n_connected = len(answered[0].events)
+        days.append(
+            CallDay(
+                day,
+                subject,
+                not any(f.party for fs in g.values() for f in fs),
+                attempts,
+                n_connected,
+                bool(tried),
+                bool(answered),
+                tuple(sorted((f.numbers[0] if f.numbers else "", len(f.events)) for f in missed)),
+            )
+        )
+    night: dict[int, str] = {}
+    for f in findings:
+        level = NIGHT_LEVELS.get(f.level or "") if f.category == 3 else None
+        if level is None:
+            continue
+        for e in f.events:
+            if night.get(e) != "strong":  # one act, one level: the stronger one
+                night[e] = level
+    return Tally(
+        messages=len(message_ids),
+        message_kinds=tuple(sorted(kinds.items())),
+        only_messages=set(kinds) <= set(MESSAGE_KINDS),
+        message_categories=tuple(names[c] for c in sorted({f.category for f in texts})),
+        call_days=tuple(days),
+        night_strong=sum(1 for v in night.values() if v == "strong"),
+        night_weak=sum(1 for v in night.values() if v == "weak"),
+        night_level=night,
+        limits=dict(limits),
+    )
 
 
 @dataclass(frozen=True)
@@ -96,6 +213,9 @@ class Complaint:
     hash_statement: str
     since: datetime | None
     until: datetime | None
+    tally: Tally
+    attribution: str = ""  # why each respondent number is its party's (attribution.txt.j2)
+    cited: tuple[EventRecord, ...] = ()  # the messages that reasoning cites, oldest first
 
     def local(self, at: datetime) -> str:
         return at.astimezone(self.case.timezone).strftime("%Y-%m-%d %H:%M")
@@ -142,14 +262,21 @@ def assemble_complaint(
     item_ids = {i for f in findings for i in f.items}
     items = [i for i in case.items if i.id in item_ids]
     cat_names = category_names()
+    tz = case.timezone
+    tally = count_acts(findings, events, tz, cat_names, call_limits())
+    env = _templates()
+    count_text = env.get_template("count.txt.j2")
     categories = []
     for cat, count in sorted(Counter(f.category for f in findings).items()):
-        first = next(f for f in findings if f.category == cat)
+        # The example shown is the earliest at the strongest level (22:00–08:00 before 21:00–22:00).
+        rank = {"strong": 0, "moderate": 1, "weak": 2}
+        first = min((f for f in findings if f.category == cat), key=lambda f: (rank.get(f.strength, 3), f.at))
         instruments = tuple(dict.fromkeys(i for f in findings if f.category == cat for i in f.instruments))
-        categories.append(CategoryLine(cat, cat_names[cat], count, first.explanation, instruments))
+        acts = len({e for f in findings if f.category == cat for e in f.events})
+        line = CategoryLine(cat, cat_names[cat], count, first.explanation, instruments, acts)
+        categories.append(replace(line, tally=count_text.render(c=line, t=tally).strip()))
     respondent = party.name if party else "相关催收方"
     numbers = tuple(party.numbers) if party else tuple(sorted({n for f in findings for n in f.numbers}))
-    tz = case.timezone
     proves: dict[int, list[str]] = {}
     for f in findings:
         for i in f.items:
@@ -167,7 +294,6 @@ def assemble_complaint(
         )
         for n, it in enumerate(items, 1)
     )
-    env = _templates()
     letter = env.get_template("letter.txt.j2").render(
         complainant=case.profile,
         form=ch.form,
@@ -176,11 +302,13 @@ def assemble_complaint(
         first_day=findings[0].at.astimezone(tz).strftime("%Y年%m月%d日"),
         last_day=findings[-1].at.astimezone(tz).strftime("%Y年%m月%d日"),
         categories=categories,
+        t=tally,
         timezone=tz.key,
         assumed=any(e.tz_assumed for e in events),
         since=since.astimezone(tz).strftime("%Y-%m-%d") if since else None,
         until=until.astimezone(tz).strftime("%Y-%m-%d") if until else None,
     )
+    attribution, cited = attribution_text(env, case, numbers)
     first_added = min((i.added_at for i in items), default=case.generated_at).astimezone(tz)
     statement = env.get_template("hashes.txt.j2").render(
         first_added=first_added.strftime("%Y-%m-%d"), head=case.custody_head
@@ -198,4 +326,43 @@ def assemble_complaint(
         statement,
         since,
         until,
+        tally,
+        attribution,
+        cited,
     )
+
+
+CITED_PER_REASON = 5  # events named per reason in the letter; the rest are "等"
+
+
+def attribution_text(
+    env: Environment, case: CaseFile, numbers: Sequence[str]
+) -> tuple[str, tuple[EventRecord, ...]]:
+    """Why each of `numbers` is attributed to its party, and the events cited, oldest first.
+
+    A number with no link is attributed to nobody (the letter names no party for it); with a
+    party in scope, a number of its without a stored link is one the user declared.
+    """
+    linked = {link.number: link for link in case.links if link.linked}
+    entries: list[dict[str, object]] = []
+    cited_ids: set[int] = set()
+    for number in numbers:
+        link = linked.get(number)
+        if link is None and case.party is not None:
+            link = Link(number, case.party.name, "user", True, None, (Reason("declared"),))
+        if link is None:
+            continue
+        reasons = []
+        for r in link.reasons:
+            shown = r.events[:CITED_PER_REASON]
+            cited_ids.update(shown)
+            more = len(r.events) > len(shown)
+            reasons.append(
+                {"kind": r.kind, "value": r.value, "count": len(r.events), "events": shown, "more": more}
+            )
+        entries.append({"number": number, "party": link.party, "reasons": reasons})
+    if not entries:
+        return "", ()
+    cited = tuple(sorted((e for e in case.events if e.id in cited_ids), key=lambda e: (e.at, e.id)))
+    text = env.get_template("attribution.txt.j2").render(links=entries, cited=bool(cited))
+    return text.strip(), cited

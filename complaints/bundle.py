@@ -68,7 +68,7 @@ ITEM_ENTRIES = {  # kept when detail["item"] is an item in the bundle (whole or 
     "get": {"item", "sha256"},
 }
 PARTY_ENTRIES = {  # kept when detail["party"] is the bundle's party
-    "party": {"party", "numbers", "signatures"},
+    "party": {"party", "numbers", "signatures", "loan_refs"},
     "report": {"channel", "party", "findings", "items"},
     "export": {"party", "originals", "extracts", "whole_originals"},
     "loan": {"loan", "party"},

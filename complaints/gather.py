@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from typing import BinaryIO, cast
 
 from sqlalchemy import select
 
 from complaints.assembly import CaseFile, Profile
-from evidence import custody, events, findings, parties
+from evidence import attribution, custody, events, findings, parties
 from evidence.errors import UsageError
 from evidence.profile import get_profile
 from evidence.records import ItemRecord
@@ -55,12 +56,23 @@ def original_opener(store: Store) -> Callable[[int], AbstractContextManager[Bina
 
 
 def gather_case(store: Store, party: str | None) -> CaseFile:
-    """Everything a complaint may draw on; the complaint itself scopes it to `party`."""
+    """Everything a complaint may draw on; the complaint itself scopes it to `party`.
+
+    A party's numbers are those the user declared and those its messages link to it
+    (evidence.attribution); the links travel with the case so documents say why.
+    """
+    links = attribution.stored_links(store)
     party_record = None
     if party is not None:
         party_record = next((p for p in parties.list_parties(store) if p.name == party), None)
         if party_record is None:
             raise UsageError(f"no party named {party!r}: `locker party ls` lists them")
+        by_messages = tuple(
+            link.number
+            for link in links
+            if link.linked and link.party == party and link.number not in party_record.numbers
+        )
+        party_record = replace(party_record, numbers=party_record.numbers + by_messages)
     values = get_profile(store)
     profile = Profile(
         name=values.get("name"),
@@ -80,6 +92,7 @@ def gather_case(store: Store, party: str | None) -> CaseFile:
         generated_at=store.now(),
         timezone=store.timezone,
         originals=original_opener(store),
+        links=tuple(links),
     )
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import tomllib
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import time
+from functools import cache
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 from PIL import Image as PILImage
@@ -33,6 +35,8 @@ from reportlab.platypus import (
 from complaints.assembly import EVENT_NAMES, Complaint
 from evidence.errors import UsageError
 from evidence.outputs import check_output_path, private_output
+from evidence.resources import resource_dir
+from evidence.rules.timing import connected
 
 FONT_CANDIDATES = (
     Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
@@ -42,7 +46,6 @@ FONT_CANDIDATES = (
 FONT = "LockerCJK"
 FALLBACK_FONT = "STSong-Light"
 THUMB_PX = 360
-NIGHT_START, DAY_START = time(21, 0, 1), time(8, 0)
 PAGE_W, PAGE_H = A4
 MARGIN = 18 * mm
 
@@ -114,70 +117,77 @@ def _table(rows: list[list[object]], widths: list[float], font: str) -> Table:
     return t
 
 
+@cache
+def count_labels() -> dict[str, Any]:
+    """How the PDF labels its counts (templates/letters/counts.toml)."""
+    with (resource_dir("templates") / "letters" / "counts.toml").open("rb") as f:
+        return tomllib.load(f)
+
+
 def calls_chart(c: Complaint, width: float) -> Drawing | None:
-    """Incoming calls per local day: night calls in red on top, the 3-a-day line dashed."""
+    """Incoming calls per local day, two bars a day: attempts (answered or not), stacked by the
+    night level the findings give (day, 21:00–22:00, 22:00–08:00, never merged), and connected
+    calls; the dashed line is the daily limit, which the instruments set for connected calls."""
     tz = c.case.timezone
     calls = [e for e in c.events if e.kind == "call" and e.direction == "in"]
     if not calls:
         return None
-    day: Counter[str] = Counter()
-    night: Counter[str] = Counter()
+    tried: Counter[str] = Counter()
+    answered: Counter[str] = Counter()
+    by_level: dict[str, Counter[str]] = {"weak": Counter(), "strong": Counter()}
     for e in calls:
-        local = e.at.astimezone(tz)
-        d = local.strftime("%m-%d")
-        day[d] += 1
-        if not (DAY_START <= local.time() < NIGHT_START):
-            night[d] += 1
-    days = sorted(day)
-    height, left, bottom = 150.0, 28.0, 30.0
-    top = max(max(day.values()), 4)
-    scale = (height - bottom - 20) / top
-    bar_w = min(28.0, (width - left - 10) / max(len(days), 1) * 0.6)
+        d = e.at.astimezone(tz).strftime("%m-%d")
+        tried[d] += 1
+        answered[d] += connected(e)
+        level = c.tally.night_level.get(e.id)
+        if level in by_level:
+            by_level[level][d] += 1
+    days = sorted(tried)
+    limit = c.tally.limits["connected"]
+    labels = count_labels()
+    legend = [line.format(**c.tally.limits) for line in labels["chart_legend"]]
+    height, left, bottom = 150.0 + 11 * len(legend), 28.0, 30.0
+    top = max(max(tried.values()), limit + 1)
+    scale = (height - bottom - 12 * len(legend) - 8) / top
     step = (width - left - 10) / max(len(days), 1)
+    bar_w = min(16.0, step * 0.35)
     g = Drawing(width, height)
     g.add(Line(left, bottom, width - 5, bottom, strokeColor=colors.black))
     for n in range(0, top + 1, max(1, top // 5)):
         g.add(String(left - 14, bottom + n * scale - 3, str(n), fontName="Helvetica", fontSize=7))
+    colours = {
+        "day": colors.HexColor("#4a78b5"),
+        "weak": colors.HexColor("#f1c40f"),
+        "strong": colors.HexColor("#c0392b"),
+        "connected": colors.HexColor("#1b2f5b"),
+    }
     for i, d in enumerate(days):
-        x = left + i * step + (step - bar_w) / 2
-        day_only = day[d] - night[d]
-        g.add(Rect(x, bottom, bar_w, day_only * scale, fillColor=colors.HexColor("#4a78b5"), strokeWidth=0))
-        if night[d]:
-            g.add(
-                Rect(
-                    x,
-                    bottom + day_only * scale,
-                    bar_w,
-                    night[d] * scale,
-                    fillColor=colors.HexColor("#c0392b"),
-                    strokeWidth=0,
-                )
-            )
+        x = left + i * step + (step - 2 * bar_w - 2) / 2
+        y = float(bottom)
+        strong, weak = by_level["strong"][d], by_level["weak"][d]
+        for part, n in (("day", tried[d] - strong - weak), ("weak", weak), ("strong", strong)):
+            if n:
+                g.add(Rect(x, y, bar_w, n * scale, fillColor=colours[part], strokeWidth=0))
+                y += n * scale
+        g.add(String(x + bar_w / 2 - 3, y + 3, str(tried[d]), fontName="Helvetica", fontSize=7))
+        x2 = x + bar_w + 2
+        g.add(Rect(x2, bottom, bar_w, answered[d] * scale, fillColor=colours["connected"], strokeWidth=0))
+        top_of = bottom + answered[d] * scale + 3
+        g.add(String(x2 + bar_w / 2 - 3, top_of, str(answered[d]), fontName="Helvetica", fontSize=7))
         g.add(String(x, bottom - 12, d, fontName="Helvetica", fontSize=7))
-        g.add(
-            String(
-                x + bar_w / 2 - 3, bottom + day[d] * scale + 3, str(day[d]), fontName="Helvetica", fontSize=7
-            )
-        )
-    limit = Line(
-        left,
-        bottom + 3 * scale,
-        width - 5,
-        bottom + 3 * scale,
-        strokeColor=colors.HexColor("#e67e22"),
-        strokeDashArray=[4, 3],
-    )
-    g.add(limit)
-    font = FONT if FONT in pdfmetrics.getRegisteredFontNames() else FALLBACK_FONT
     g.add(
-        String(
+        Line(
             left,
-            height - 12,
-            "每日来电次数（蓝：白天；红：21:00后或08:00前；橙色虚线：每日3次）",
-            fontName=font,
-            fontSize=8,
+            bottom + limit * scale,
+            width - 5,
+            bottom + limit * scale,
+            strokeColor=colors.HexColor("#e67e22"),
+            strokeDashArray=[4, 3],
         )
     )
+    font = FONT if FONT in pdfmetrics.getRegisteredFontNames() else FALLBACK_FONT
+    for n, line in enumerate(legend, 1):
+        g.add(String(left, height - 11 * n, line, fontName=font, fontSize=7.5))
     return g
 
 
@@ -218,16 +228,36 @@ def _story(c: Complaint, font: str) -> list[object]:
         if value:
             who.append([_p(label, st["cell"]), _p(value, st["cell"])])
     who.append([_p("被投诉/举报方", st["cell"]), _p(c.respondent, st["cell"])])
-    who.append([_p("相关号码", st["cell"]), _p("、".join(c.respondent_numbers) or "（见下文）", st["cell"])])
+    numbers = "、".join(c.respondent_numbers) + ("（归属依据见第一部分）" if c.attribution else "")
+    who.append([_p("相关号码", st["cell"]), _p(numbers or "（见下文）", st["cell"])])
     s += [_table(who, [32 * mm, usable - 32 * mm], font), Spacer(1, 8)]
     s += [_p("一、事实与理由", st["h2"]), _p(c.letter, st["base"])]
+    if c.attribution:  # why each number is the respondent's, with the messages it cites
+        s += [Spacer(1, 4), _p(c.attribution, st["base"])]
+        if c.cited:
+            cited: list[list[object]] = [[_p(h, st["cell"]) for h in ("事件编号", "时间", "号码", "原文")]]
+            cited += [
+                [
+                    f"#{e.id}",
+                    c.local(e.at) + ("*" if e.tz_assumed else ""),
+                    e.number or "—",
+                    _p(e.text or "", st["cell"]),
+                ]
+                for e in c.cited
+            ]
+            s += [_table(cited, [18 * mm, 31 * mm, 27 * mm, usable - 76 * mm], font)]
     s += [_p("二、违规行为统计", st["h2"])]
-    rows: list[list[object]] = [[_p(h, st["cell"]) for h in ("类别", "违规行为", "项数")]]
+    labels = count_labels()
+    rows: list[list[object]] = [[_p(h, st["cell"]) for h in labels["table_header"]]]
     rows += [
-        [_p(str(x.category), st["cell"]), _p(x.name, st["cell"]), _p(str(x.count), st["cell"])]
+        [_p(str(x.category), st["cell"]), _p(x.name, st["cell"]), _p(x.tally, st["cell"])]
         for x in c.categories
     ]
-    s += [_table(rows, [14 * mm, usable - 34 * mm, 20 * mm], font)]
+    if c.tally.messages:
+        total = labels["table_total_value"].format(n=c.tally.messages)
+        rows.append([_p("", st["cell"]), _p(labels["table_total"], st["cell"]), _p(total, st["cell"])])
+    s += [_table(rows, [14 * mm, usable - 94 * mm, 80 * mm], font)]
+    s += [_p(labels["table_note"], st["small"])]
     s += [_p("三、依据", st["h2"])]
     for x in c.categories:
         s.append(_p(f"{x.name}：" + "；".join(x.instruments), st["base"]))
@@ -283,7 +313,9 @@ def _story(c: Complaint, font: str) -> list[object]:
         chart = calls_chart(c, usable)
         if chart is not None:
             s += [chart, Spacer(1, 6)]
-        rows = [[_p(h, st["cell"]) for h in ("时间", "号码", "状态", "时长（秒）")]]
+        period = {"strong": labels["period_strong"], "weak": labels["period_weak"]}
+        heads = ("时间", "号码", "状态", "时长（秒）", labels["period_header"])
+        rows = [[_p(h, st["cell"]) for h in heads]]
         status = {
             "answered": "已接通",
             "missed": "未接",
@@ -297,10 +329,11 @@ def _story(c: Complaint, font: str) -> list[object]:
                 e.number or "—",
                 status.get(e.status or "", "—"),
                 f"{e.duration:.0f}" if e.duration is not None else "—",
+                _p(period.get(c.tally.night_level.get(e.id, ""), ""), st["cell"]),
             ]
             for e in calls
         ]
-        s += [_table(rows, [40 * mm, 40 * mm, 30 * mm, usable - 110 * mm], font)]
+        s += [_table(rows, [36 * mm, 34 * mm, 24 * mm, 22 * mm, usable - 116 * mm], font)]
     shots = [r for r in c.evidence if r.item.kind == "image"]
     if shots:
         s += [_p("附录四：截图（缩略图，已去除元数据）", st["h2"])]

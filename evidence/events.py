@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from evidence.errors import UsageError
 from evidence.numbers import parse_number
 from evidence.records import EVENT_KINDS, EventRecord
-from evidence.schema import Event, Party, PartyNumber
+from evidence.schema import Event, Party, PartyLink, PartyNumber
 from evidence.store import Store
 
 
@@ -51,11 +51,17 @@ def parse_when(text: str, store_tz: object, end: bool = False) -> datetime:
 
 
 def party_numbers(session: Session) -> dict[str, str]:
-    """canonical number → party name, for every declared party."""
-    rows = session.execute(
+    """canonical number → party name: every declared number, and every number its own messages
+    link to one party (evidence.attribution, as last refreshed); a declaration always wins."""
+    linked = session.execute(
+        select(PartyLink.number, Party.name)
+        .join(Party, Party.id == PartyLink.party_id)
+        .where(PartyLink.linked.is_(True), PartyLink.source == "messages")
+    )
+    declared = session.execute(
         select(PartyNumber.number, Party.name).join(Party, Party.id == PartyNumber.party_id)
     )
-    return dict(rows.all())
+    return {**dict(linked.all()), **dict(declared.all())}
 
 
 def to_record(e: Event, parties: dict[str, str]) -> EventRecord:
@@ -75,6 +81,57 @@ def to_record(e: Event, parties: dict[str, str]) -> EventRecord:
         party=parties.get(e.number) if e.number else None,
         declared=e.declared,
     )
+
+
+# The columns an EventRecord is read from (its party comes from the number).
+RECORD_COLUMNS = (
+    Event.id,
+    Event.item_id,
+    Event.kind,
+    Event.direction,
+    Event.number,
+    Event.number_class,
+    Event.contact,
+    Event.at,
+    Event.duration,
+    Event.status,
+    Event.text,
+    Event.tz_assumed,
+    Event.declared,
+)
+
+
+def event_records(session: Session, parties: dict[str, str], *where: Any) -> list[EventRecord]:
+    """Every event (or those matching `where`) as a record, in time order, built from plain column
+    rows streamed from the database (no ORM object per event: 100,000 messages are read in a
+    fraction of the time).
+
+    The few distinct kinds, directions, numbers, classes, statuses and contact names are each
+    held once, not once per event (a fifth of the records' memory).
+    """
+    rows = session.connection().execute(select(*RECORD_COLUMNS).where(*where).order_by(Event.at, Event.id))
+    party_of = parties.get
+    one: dict[Any, Any] = {}
+    held = one.setdefault
+    return [
+        EventRecord(
+            id=i,
+            item=item,
+            kind=held(kind, kind),
+            direction=held(d, d),
+            number=held(n, n),
+            number_class=held(cls, cls),
+            contact=held(contact, contact),
+            at=at,
+            duration=dur,
+            status=held(status, status),
+            text=text,
+            tz_assumed=tz,
+            party=party_of(n) if n else None,
+            declared=dec,
+        )
+        for i, item, kind, d, n, cls, contact, at, dur, status, text, tz, dec in rows
+    ]
 
 
 def _filtered(session: Session, f: EventFilter, parties: dict[str, str]) -> Select[Any]:

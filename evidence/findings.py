@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Connection, Table, select, update
 
 from evidence import custody
+from evidence.database import bulk_cache, sqlite_datetime
 from evidence.errors import UsageError
-from evidence.events import party_numbers, to_record
+from evidence.events import event_records, party_numbers
 from evidence.records import FindingDraft, FindingRecord
 from evidence.schema import Event, Finding, Loan, Party
 from evidence.store import Store
@@ -38,56 +40,159 @@ def loan_records(loans: Sequence[Loan]) -> list[Any]:
 
 
 def refresh(store: Store) -> int:
-    """Re-run every rule; new findings are added, known keys keep the user's status. Returns the count."""
+    """Re-run every rule; new findings are added, known keys keep the user's status and reason,
+    findings no longer produced are marked not current. Returns the count.
+
+    In bulk, for 100,000 messages that each raise findings: events are read as plain column
+    rows (`event_records`) and findings written with executemany keyed by finding key
+    (`write_findings`); no ORM object per event or finding is ever made.
+    """
+    from evidence.parties import record_of
     from evidence.rules import RuleSettings, apply_rules
 
     with store.transaction() as s:
         parties_by_number = party_numbers(s)
-        rows = list(s.scalars(select(Event).order_by(Event.at, Event.id)))
-        records = [to_record(e, parties_by_number) for e in rows]
+        records = event_records(s, parties_by_number)
         contacts = frozenset(
-            e.number for e in rows if e.contact and e.number and e.number not in parties_by_number
+            e.number for e in records if e.contact and e.number and e.number not in parties_by_number
         )
-        from evidence.parties import record_of
-
         parties = [record_of(p) for p in s.scalars(select(Party))]
         loans = loan_records(list(s.scalars(select(Loan))))
         drafts = apply_rules(
             records, parties, RuleSettings(timezone=store.timezone, contacts=contacts), loans=loans
         )
-        existing = {f.key: f for f in s.scalars(select(Finding))}
-        produced = set()
-        now = store.now()
-        for d in drafts:
-            produced.add(d.key)
-            f = existing.get(d.key)
-            if f is None:
-                s.add(_new_finding(d, now))
-            else:
-                _update(f, d, now)
-        for key, f in existing.items():
-            if key not in produced and f.current:
-                f.current = False
-                f.updated_at = now
+        del records  # only the drafts are written: the events' memory goes back before the writes
+        write_findings(s.connection(), drafts, store.now())
     return len(drafts)
 
 
-def _new_finding(d: FindingDraft, now) -> Finding:  # type: ignore[no-untyped-def]
-    f = Finding(key=d.key, status="auto", why=None, current=True)
-    _update(f, d, now)
-    return f
+FINDING_BATCH = 2000
+# What a rule run decides about a finding; the user's status and reason are never among them.
+_DRAFT_FIELDS = (
+    "key",
+    "category",
+    "rule",
+    "rule_version",
+    "at",
+    "numbers",
+    "party",
+    "events",
+    "explanation",
+    "strength",
+    "level",
+    "instruments",
+)
 
 
-def _update(f: Finding, d: FindingDraft, now) -> None:  # type: ignore[no-untyped-def]
-    f.category, f.rule, f.rule_version, f.at = d.category, d.rule, d.rule_version, d.at
-    f.numbers, f.party, f.events = list(d.numbers), d.party, list(d.events)
-    f.explanation, f.strength, f.level, f.instruments = (
-        d.explanation,
-        d.strength,
-        d.level,
-        list(d.instruments),
+def write_findings(conn: Connection, drafts: Sequence[FindingDraft], now: datetime) -> None:
+    """Store one rule run: a draft with a new key is a new finding (status auto); a known key
+    takes the draft's facts and keeps the user's status and reason; a current finding whose key
+    the run did not produce is marked not current. Each touched row gets `updated_at` = now.
+
+    Bulk statements keyed by finding key (an upsert on the unique key). On SQLite the rows go
+    straight to the driver's executemany, stored as SQLAlchemy's types would store them (as in
+    `intake`, the per-row parameter processing would cost more than the writes); elsewhere
+    (PostgreSQL) the Core construct does the same job.
+    """
+    table = cast(Table, Finding.__table__)
+    produced = {d.key for d in drafts}
+    current = conn.execute(select(table.c.id, table.c.key).where(table.c.current.is_(True)))
+    vanished = [finding_id for finding_id, key in current if key not in produced]
+    with bulk_cache(conn):
+        for start in range(0, len(vanished), FINDING_BATCH):
+            ids = vanished[start : start + FINDING_BATCH]
+            conn.execute(update(table).where(table.c.id.in_(ids)).values(current=False, updated_at=now))
+        upsert = _upserter(conn, table, now)
+        for start in range(0, len(drafts), FINDING_BATCH):
+            upsert(drafts[start : start + FINDING_BATCH])
+
+
+def _upserter(conn: Connection, table: Table, now: datetime) -> Callable[[Sequence[FindingDraft]], None]:
+    if conn.dialect.name != "sqlite":
+        from sqlalchemy.dialects import postgresql
+
+        stmt = postgresql.insert(table)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["key"],
+            set_={
+                **{f: stmt.excluded[f] for f in _DRAFT_FIELDS[1:]},
+                "current": True,
+                "updated_at": stmt.excluded.updated_at,
+            },
+        )
+
+        def upsert_core(batch: Sequence[FindingDraft]) -> None:
+            conn.execute(
+                stmt,
+                [
+                    {
+                        **{f: getattr(d, f) for f in _DRAFT_FIELDS},
+                        "numbers": list(d.numbers),
+                        "events": list(d.events),
+                        "instruments": list(d.instruments),
+                        "status": "auto",
+                        "why": None,
+                        "current": True,
+                        "updated_at": now,
+                    }
+                    for d in batch
+                ],
+            )
+
+        return upsert_core
+    columns = ", ".join(_DRAFT_FIELDS)
+    marks = ", ".join("?" * len(_DRAFT_FIELDS))
+    facts = ", ".join(f"{f} = excluded.{f}" for f in _DRAFT_FIELDS[1:])
+    sql = (
+        f"INSERT INTO findings ({columns}, status, why, current, updated_at) "
+        f"VALUES ({marks}, 'auto', NULL, 1, ?) "
+        f"ON CONFLICT (key) DO UPDATE SET {facts}, current = 1, updated_at = excluded.updated_at"
     )
-    f.current, f.updated_at = True, now
+    cursor = cast(Any, conn.connection.driver_connection).cursor()  # None only once closed
+    stamp = sqlite_datetime(now)
+    # JSON as the JSON type stores it (json.dumps); numbers and instruments repeat from finding
+    # to finding, so each distinct tuple is encoded once.
+    encoded: dict[tuple[Any, ...], str] = {}
+
+    def as_json(values: tuple[Any, ...]) -> str:
+        text = encoded.get(values)
+        if text is None:
+            text = encoded[values] = json.dumps(list(values))
+        return text
+
+    last_at: datetime | None = None  # drafts come in time order: many in a row share their time
+    last_text = ""
+
+    def stored_time(at: datetime) -> str:
+        nonlocal last_at, last_text
+        if at is not last_at:
+            last_at, last_text = at, sqlite_datetime(at)
+        return last_text
+
+    def upsert(batch: Sequence[FindingDraft]) -> None:
+        cursor.executemany(
+            sql,
+            [
+                (
+                    d.key,
+                    d.category,
+                    d.rule,
+                    d.rule_version,
+                    stored_time(d.at),
+                    as_json(d.numbers),
+                    d.party,
+                    "[" + ", ".join(map(str, d.events)) + "]",  # event ids (ints): json.dumps' form
+                    d.explanation,
+                    d.strength,
+                    d.level,
+                    as_json(d.instruments),
+                    stamp,
+                )
+                for d in batch
+            ],
+        )
+
+    return upsert
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -12,10 +13,11 @@ from evidence import custody
 from evidence.errors import UsageError
 from evidence.numbers import parse_number
 from evidence.records import PartyRecord
-from evidence.schema import Event, Party, PartyNumber, PartySignature
+from evidence.schema import Event, Party, PartyLoanRef, PartyNumber, PartySignature
 from evidence.store import Store
 
 SIGNATURE = re.compile(r"【([^【】]{1,30})】")
+MIN_LOAN_REF = 4  # shorter references would be found in unrelated texts (evidence.attribution)
 
 
 def normalise_signature(text: str) -> str:
@@ -25,11 +27,25 @@ def normalise_signature(text: str) -> str:
     return f"【{inner}】"
 
 
-def add_party(store: Store, name: str, numbers: list[str], signatures: list[str]) -> PartyRecord:
-    """Create the party, or add numbers and signatures to it; a number belongs to one party only."""
+def normalise_loan_ref(text: str) -> str:
+    ref = text.strip()
+    if len(ref) < MIN_LOAN_REF or any(c.isspace() for c in ref):
+        raise UsageError(
+            f"a loan reference is the lender's loan or contract number as its messages quote it: "
+            f"at least {MIN_LOAN_REF} characters, no spaces"
+        )
+    return ref
+
+
+def add_party(
+    store: Store, name: str, numbers: list[str], signatures: list[str], loan_refs: Sequence[str] = ()
+) -> PartyRecord:
+    """Create the party, or add numbers, signatures and loan references to it; a number
+    belongs to one party only."""
     name = name.strip()
     if not name:
         raise UsageError("a party needs a name")
+    refs = [normalise_loan_ref(r) for r in loan_refs]
     canon: list[str] = []
     for raw in numbers:
         n = parse_number(raw)
@@ -55,15 +71,26 @@ def add_party(store: Store, name: str, numbers: list[str], signatures: list[str]
             if sig not in known:
                 party.signatures.append(PartySignature(signature=sig))
                 known.add(sig)
+        recorded = {r.reference for r in party.loan_refs}
+        for ref in refs:
+            if ref not in recorded:
+                party.loan_refs.append(PartyLoanRef(reference=ref))
+                recorded.add(ref)
         s.flush()
-        custody.append(
-            s, "party", {"party": name, "numbers": len(have), "signatures": len(known)}, store.now()
-        )
+        detail: dict[str, object] = {"party": name, "numbers": len(have), "signatures": len(known)}
+        if recorded:
+            detail["loan_refs"] = len(recorded)
+        custody.append(s, "party", detail, store.now())
         return record_of(party)
 
 
 def record_of(p: Party) -> PartyRecord:
-    return PartyRecord(p.name, tuple(n.number for n in p.numbers), tuple(x.signature for x in p.signatures))
+    return PartyRecord(
+        p.name,
+        tuple(n.number for n in p.numbers),
+        tuple(x.signature for x in p.signatures),
+        loan_refs=tuple(r.reference for r in p.loan_refs),
+    )
 
 
 def list_parties(store: Store) -> list[PartyRecord]:

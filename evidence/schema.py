@@ -140,6 +140,9 @@ class Party(Base):
     signatures: Mapped[list[PartySignature]] = relationship(
         cascade="all, delete-orphan", order_by="PartySignature.id"
     )
+    loan_refs: Mapped[list[PartyLoanRef]] = relationship(
+        cascade="all, delete-orphan", order_by="PartyLoanRef.id"
+    )
 
 
 class PartyNumber(Base):
@@ -157,6 +160,38 @@ class PartySignature(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
     signature: Mapped[str] = mapped_column(Text)
+
+
+class PartyLoanRef(Base):
+    """A loan or contract reference the user recorded for a party; its messages may quote it."""
+
+    __tablename__ = "party_loan_refs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
+    reference: Mapped[str] = mapped_column(Text)
+
+
+class PartyLink(Base):
+    """Why a number is (or is not) attributed to a party (evidence.attribution).
+
+    Derived data, recomputed from the declarations and the events whenever either changes
+    (so not in the custody log): source "user" (declared with `locker party add`) or
+    "messages" (the number's own incoming messages); `linked` says whether the number is
+    attributed, `hold` why a candidate is not (ambiguous, declared-elsewhere, contact,
+    official); `reasons` are [{"kind", "value", "events": [event ids]}].
+    """
+
+    __tablename__ = "party_links"
+    __table_args__ = (UniqueConstraint("number", "party_id", name="uq_party_links_number_party_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), index=True)
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
+    source: Mapped[str] = mapped_column(String(16))
+    linked: Mapped[bool] = mapped_column(Boolean)
+    hold: Mapped[str | None] = mapped_column(String(32))
+    reasons: Mapped[list[Any]]
 
 
 class Finding(Base):

@@ -57,6 +57,8 @@ _FORMATS: dict[str, ImportFormat] = {
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _KEY_VERSION = "event-key-v1"
+# json.dumps(fields, ensure_ascii=False, separators=(",", ":")) builds this encoder on every call.
+_KEY_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def parser_for(export_format: str) -> ImportFormat:
@@ -105,5 +107,5 @@ def event_key(e: ParsedEvent, canonical_number: str | None) -> str:
         e.text,
         sorted(e.other_numbers),
     ]
-    encoded = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+    encoded = _KEY_JSON.encode(fields)
     return hashlib.sha256(encoded.encode("utf-8", "surrogatepass")).hexdigest()

@@ -22,7 +22,13 @@ from evidence.records import EventRecord, FindingDraft, PartyRecord
 from evidence.rules.catalog import Catalog, finding_key, load_catalog
 from evidence.rules.fees import loan_findings
 from evidence.rules.texts import TextJudge, is_collection_text
-from evidence.rules.timing import burst_findings, day_count_findings, night_findings
+from evidence.rules.timing import (
+    burst_findings,
+    day_count_findings,
+    event_draft,
+    minute_text,
+    night_findings,
+)
 
 __all__ = ["Catalog", "RuleSettings", "apply_rules", "finding_key", "load_catalog"]
 
@@ -40,7 +46,7 @@ def collectors(
     events: Sequence[EventRecord], settings: RuleSettings, catalog: Catalog, judge: TextJudge | None = None
 ) -> dict[str, str | None]:
     """number → party name (None for an undeclared collector)."""
-    judge = judge or TextJudge(catalog)
+    judge = judge or TextJudge()
     found: dict[str, str | None] = {}
     for e in events:
         if e.number is None or e.number in settings.owner_numbers:
@@ -53,9 +59,7 @@ def collectors(
         if (
             e.direction == "in"
             and e.text
-            and (
-                is_collection_text(e.text, catalog) or any(h.category != 7 for h in judge.hits(e.text, False))
-            )
+            and (is_collection_text(e.text, catalog.collection) or judge.hits(e.text, False))
         ):
             found[e.number] = None
     return found
@@ -69,14 +73,14 @@ def apply_rules(
     loans: Sequence[object] = (),
 ) -> list[FindingDraft]:
     catalog = catalog or load_catalog()
-    judge = TextJudge(catalog)
+    judge = TextJudge()
     who = collectors(events, settings, catalog, judge)
     inbound = [e for e in events if e.direction == "in" and e.number in who]
     out: list[FindingDraft] = []
     out += day_count_findings(inbound, who, settings.timezone, catalog)
     out += night_findings(inbound, who, settings.timezone, catalog)
     out += burst_findings(events, who, settings, catalog)
-    out += text_findings(events, who, settings, judge, parties)
+    out += text_findings(events, who, settings, judge, catalog, parties)
     out += loan_findings(loans, catalog)
     out.sort(key=lambda f: (f.at, f.category, f.key))
     return out
@@ -100,9 +104,9 @@ def text_findings(
     who: dict[str, str | None],
     settings: RuleSettings,
     judge: TextJudge,
+    catalog: Catalog,
     parties: Sequence[PartyRecord] = (),
 ) -> list[FindingDraft]:
-    catalog = judge.catalog
     by_category = {r.category: r for r in catalog.rules.values() if r.id.startswith("text-")}
     out = []
     for e in events:
@@ -116,23 +120,18 @@ def text_findings(
         hits = judge.hits(e.text, official_sender=e.number_class == "court")
         if not hits:
             continue
-        when = e.at.astimezone(settings.timezone).strftime("%Y-%m-%d %H:%M")
+        when = minute_text(e.at.astimezone(settings.timezone))
         for hit in hits:
             rule = by_category[hit.category]
             out.append(
-                FindingDraft(
-                    key=finding_key(rule.id, e.id),
-                    category=rule.category,
-                    rule=rule.id,
-                    rule_version=rule.version,
-                    at=e.at,
-                    numbers=(e.number,) if e.number else (),
-                    party=who.get(e.number) if e.number else screenshot_party(e.text, parties),
-                    events=(e.id,),
-                    explanation=rule.explanation.format(when=when, who=describe(e, who), excerpt=hit.excerpt),
-                    strength=rule.strength,
-                    level=None,
-                    instruments=catalog.instrument_names(rule.instruments),
+                event_draft(
+                    rule,
+                    e,
+                    rule.explanation.format(
+                        when=when, who=describe(e, who), excerpt=hit.excerpt, words=hit.words, act=hit.act
+                    ),
+                    who.get(e.number) if e.number else screenshot_party(e.text, parties),
+                    catalog.instrument_names(rule.instruments),
                 )
             )
     return out

@@ -1,4 +1,4 @@
-"""The rule catalog (templates/rules/catalog.toml) and the phrase patterns, loaded and checked."""
+"""The rule catalog (templates/rules/catalog.toml), its patterns and the text judgement, loaded."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from functools import cache
 from typing import Any
 
 from evidence.resources import template_path
+from evidence.rules.texts import Judgement, load_judgement
 
 RULE_KEYS = {
     "id",
@@ -35,6 +36,8 @@ RULE_KEYS = {
 
 def finding_key(rule: str, *parts: object) -> str:
     """A finding's stable identity: the rule and what it is about, never its current wording."""
+    if len(parts) == 1:  # one finding per event: the common case, spared the list and the join
+        return hashlib.sha256(f"{rule}|{parts[0]}".encode()).hexdigest()
     return hashlib.sha256("|".join([rule, *map(str, parts)]).encode()).hexdigest()
 
 
@@ -60,12 +63,14 @@ class Rule:
 class Catalog:
     rules: dict[str, Rule]
     instruments: dict[str, dict[str, str]]
-    patterns: dict[int, re.Pattern[str]]
     collection: re.Pattern[str]
-    negation: re.Pattern[str]
     verification: re.Pattern[str]
-    any_category: re.Pattern[str]
     _names: dict[tuple[str, ...], tuple[str, ...]]
+
+    @property
+    def judgement(self) -> Judgement:
+        """The text judgement, loaded on first use: a locker of recordings never needs it."""
+        return load_judgement()
 
     def rule(self, rule_id: str) -> Rule:
         return self.rules[rule_id]
@@ -115,15 +120,10 @@ def load_catalog() -> Catalog:
         if inst.get("mark") not in ("V1", "V2", "U"):
             raise CatalogError(f"instrument {key} lacks a verification mark")
     rules = {r["id"]: _rule(r, instruments) for r in data["rule"]}
-    patterns = {int(k): re.compile(v) for k, v in pats["category"].items()}
-    any_category = re.compile("|".join(f"(?:{p.pattern})" for p in patterns.values()))
     return Catalog(
         rules,
         instruments,
-        patterns,
         re.compile(pats["collection"]),
-        re.compile(pats["negation"]),
         re.compile(pats["verification"], re.IGNORECASE),
-        any_category,
         {},
     )

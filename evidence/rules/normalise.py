@@ -43,6 +43,8 @@ __all__ = [
     "NormalisedText",
     "PhoneticMatch",
     "find_phonetic",
+    "heard_span",
+    "latin_breaks",
     "normalise",
     "phonetic",
     "phonetic_syllables",
@@ -379,6 +381,20 @@ def _sounds(normalised: str) -> _Sounds:
     return _Sounds(text, readings, boundary, present, starts)
 
 
+@lru_cache(maxsize=CACHE_SIZE)
+def latin_breaks(run: str) -> frozenset[int] | None:
+    """Where a run of Latin letters typed as pinyin breaks between syllables, read as the fewest
+    syllables ("lianxi" is lian|xi, not li|an|xi), ends included; None if it is not pinyin."""
+    syllables = _split_latin(run)
+    if syllables is None:
+        return None
+    breaks, at = {0}, 0
+    for syllable in syllables:
+        at += len(syllable)
+        breaks.add(at)
+    return frozenset(breaks)
+
+
 def _split_latin(run: str) -> list[str] | None:
     """Latin letters read as the fewest pinyin syllables, or None if they are not pinyin."""
     best: list[list[str] | None] = [None] * (len(run) + 1)
@@ -463,7 +479,7 @@ def find_phonetic(
     if len(key) < min_syllables:
         raise ValueError(f"{phrase!r} has {len(key)} syllables: too short to match by sound")
     nt = text if isinstance(text, NormalisedText) else variants(text)
-    span = _heard_span(nt.normalised, phrase)
+    span = heard_span(nt.normalised, phrase)
     if span is None:
         return None
     a, b = nt.original_span(*span)
@@ -471,8 +487,10 @@ def find_phonetic(
 
 
 @lru_cache(maxsize=CACHE_SIZE)
-def _heard_span(normalised: str, phrase: str) -> tuple[int, int] | None:
-    """Where in the normalised text the phrase is first heard: templated texts ask again and again."""
+def heard_span(normalised: str, phrase: str) -> tuple[int, int] | None:
+    """Where in a normalised text the phrase is first heard (start, end in that text), or None.
+
+    Memoised: templated texts ask again and again."""
     key = phonetic_syllables(phrase)
     sounds = _sounds(normalised)
     present = sounds.present

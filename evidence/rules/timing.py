@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import time
+from datetime import datetime, time
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -76,13 +76,19 @@ def day_count_findings(
     for (subject, day), evs in sorted(by_party_day.items()):
         party = who.get(evs[0].number) if evs[0].number else None
         label = party or f"号码{subject}"
-        for rule, counted, level in (
-            (attempts, evs, "attempts"),
-            (conn, [e for e in evs if connected(e)], "connected"),
-        ):
+        answered = [e for e in evs if connected(e)]
+        # Attempts and connected calls are stated apart, each against its own threshold: the
+        # attempts text gives the connected count, the connected text the calls not counted.
+        figures = {
+            "attempts": len(evs),
+            "connected": len(answered),
+            "not_connected": len(evs) - len(answered),
+            "connected_threshold": conn["threshold"],
+        }
+        for rule, counted, level in ((attempts, evs, "attempts"), (conn, answered, "connected")):
             if len(counted) > rule["threshold"]:
                 text = rule.explanation.format(
-                    date=day, who=label, count=len(counted), threshold=rule["threshold"]
+                    date=day, who=label, count=len(counted), threshold=rule["threshold"], **figures
                 )
                 out.append(
                     _draft(
@@ -121,46 +127,71 @@ def night_findings(
     """Category 3: each call or message by a collector outside [08:00:00, 21:00:00] local time."""
     rule = catalog.rule("night-contact")
     start, end, strict = (time.fromisoformat(rule[k]) for k in ("day_start", "day_end", "strict_end"))
+    # One finding per event: a lawyer counts them, and a million events may mean 400,000 of them,
+    # so the per-event work is kept to the few fields that differ.
+    strong_instruments = catalog.instrument_names(rule.instruments)
+    weak_instruments = catalog.instrument_names(tuple(rule["weak_instruments"]))
+    whats = {"call": "来电", "sms": "发来短信", "mms": "发来彩信"}
+    names: dict[str | None, str] = {}
     out = []
     for e in inbound:
-        if e.kind not in CONTACT_KINDS:
+        what = whats.get(e.kind)
+        if what is None:
             continue
         local = e.at.astimezone(tz)
         t = local.time()  # naive wall-clock time
         if start <= t <= end:
             continue
-        what = {"call": "来电", "sms": "发来短信", "mms": "发来彩信"}[e.kind]
-        when = local.strftime("%Y-%m-%d %H:%M")
+        when = minute_text(local)
+        name = names.get(e.number)
+        if name is None:
+            name = names[e.number] = _who(e.number, who)
         assumed = "（导出文件未注明时区，按本地时区推定）" if e.tz_assumed else ""
-        if t >= strict or t < start:
-            text = rule.explanation.format(when=when, who=_who(e.number, who), what=what) + assumed
-            out.append(
-                _draft(
-                    rule,
-                    catalog,
-                    [e],
-                    finding_key(rule.id, e.id),
-                    text,
-                    who.get(e.number or ""),
-                    level="22:00-08:00",
-                )
+        strong = t >= strict or t < start
+        template = rule.explanation if strong else rule["weak_explanation"]
+        out.append(
+            event_draft(
+                rule,
+                e,
+                template.format(when=when, who=name, what=what) + assumed,
+                who.get(e.number or ""),
+                strong_instruments if strong else weak_instruments,
+                strength=rule.strength if strong else rule["weak_strength"],
+                level="22:00-08:00" if strong else "21:00-22:00",
             )
-        else:
-            text = rule["weak_explanation"].format(when=when, who=_who(e.number, who), what=what) + assumed
-            out.append(
-                _draft(
-                    rule,
-                    catalog,
-                    [e],
-                    finding_key(rule.id, e.id),
-                    text,
-                    who.get(e.number or ""),
-                    strength=rule["weak_strength"],
-                    level="21:00-22:00",
-                    instruments=tuple(rule["weak_instruments"]),
-                )
-            )
+        )
     return out
+
+
+def event_draft(
+    rule: Rule,
+    e: EventRecord,
+    explanation: str,
+    party: str | None,
+    instruments: tuple[str, ...],
+    strength: str | None = None,
+    level: str | None = None,
+) -> FindingDraft:
+    """A finding about one event (a night call, a threatening message), keyed on rule and event."""
+    return FindingDraft(
+        key=finding_key(rule.id, e.id),
+        category=rule.category,
+        rule=rule.id,
+        rule_version=rule.version,
+        at=e.at,
+        numbers=(e.number,) if e.number else (),
+        party=party,
+        events=(e.id,),
+        explanation=explanation,
+        strength=strength or rule.strength,
+        level=level,
+        instruments=instruments,
+    )
+
+
+def minute_text(local: datetime) -> str:
+    """ "2026-08-12 23:05": strftime's result, several times faster, for a finding per event."""
+    return f"{local.year:04d}-{local.month:02d}-{local.day:02d} {local.hour:02d}:{local.minute:02d}"
 
 
 def _groups(events: Sequence[EventRecord], gap_minutes: int) -> list[list[EventRecord]]:

@@ -224,6 +224,9 @@ def report(
 
     check_output_path(out)  # a wrong -o is said first, before anything else is asked for
     store = app.store()
+    from evidence import attribution
+
+    attribution.bring_up_to_date(store)  # the document says why each number is the party's
     case = gather_case(store, party)
     complaint = assemble_complaint(
         channel,
@@ -247,8 +250,9 @@ def report(
     for w in result.warnings:
         status(f"warning: {w}")
     status(
-        f"wrote {out}: {result.pages} pages, {len(complaint.findings)} findings, "
-        f"{len(complaint.evidence)} evidence items (custody head {case.custody_head[:16]}…)"
+        f"wrote {out}: {result.pages} pages, {len(complaint.findings)} findings on "
+        f"{len(complaint.events)} distinct events, {len(complaint.evidence)} evidence items "
+        f"(custody head {case.custody_head[:16]}…)"
     )
 
 
@@ -291,6 +295,9 @@ def export(
     if with_whole_originals and party is None:
         raise UsageError("--with-whole-originals goes with --party: without it every original is whole")
     store = app.store()
+    from evidence import attribution
+
+    attribution.bring_up_to_date(store)  # the party's numbers include those its messages link
     case = gather_case(store, party)
     result = export_bundle(
         case, out, list(reports), custody_log(store), whole_originals=with_whole_originals, home=store.home

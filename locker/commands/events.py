@@ -1,4 +1,4 @@
-"""Commands over events and parties: events, log, party add/ls/suggest."""
+"""Commands over events and parties: events, log, party add/ls/show/suggest."""
 
 from __future__ import annotations
 
@@ -184,8 +184,9 @@ def log_cmd(
             attach=attach,
         ),
     )
-    from evidence import findings
+    from evidence import attribution, findings
 
+    attribution.refresh(store)  # first: the rules read which party each number is
     findings.refresh(store)
     if as_json:
         emit_json({"item": item_id, "event": event_id})
@@ -209,18 +210,35 @@ def party() -> None:
 @click.option(
     "--signature", "signatures", multiple=True, help="An SMS signature such as 【好借花】 (repeatable)."
 )
+@click.option(
+    "--loan-ref",
+    "loan_refs",
+    multiple=True,
+    help="Your loan or contract number with this lender, as its messages quote it (repeatable).",
+)
 @pass_app
-def party_add(app: AppContext, name: str, numbers: tuple[str, ...], signatures: tuple[str, ...]) -> None:
-    """Create a party, or add numbers and signatures to it.
+def party_add(
+    app: AppContext,
+    name: str,
+    numbers: tuple[str, ...],
+    signatures: tuple[str, ...],
+    loan_refs: tuple[str, ...],
+) -> None:
+    """Create a party, or add numbers, signatures and loan references to it.
+
+    A number whose own messages carry the party's signature or name, or quote one of its
+    loan references, is linked to it automatically, with the reason (`locker party show`);
+    numbers you give here are yours to say, and always win.
 
     \b
     Example:
       locker party add 好借花 --number 17155550001 --number 075512345678
     """
     store = app.store()
-    p = parties.add_party(store, name, list(numbers), list(signatures))
-    from evidence import findings
+    p = parties.add_party(store, name, list(numbers), list(signatures), list(loan_refs))
+    from evidence import attribution, findings
 
+    attribution.refresh(store)  # first: the rules read which party each number is
     findings.refresh(store)
     status(f"party {p.name}: {len(p.numbers)} numbers, {len(p.signatures)} signatures")
 
@@ -235,16 +253,87 @@ def party_ls(app: AppContext, as_json: bool) -> None:
     Example:
       locker party ls --json
     """
-    rows = parties.list_parties(app.store())
+    store = app.store()
+    rows = parties.list_parties(store)
     if as_json:
         emit_json(
             [{"name": p.name, "numbers": list(p.numbers), "signatures": list(p.signatures)} for p in rows]
         )
     else:
+        from evidence import attribution
+
+        attribution.bring_up_to_date(store)
+        by_messages: dict[str, list[str]] = {}
+        for link in attribution.stored_links(store):
+            if link.linked and link.source == "messages":
+                by_messages.setdefault(link.party, []).append(link.number)
         table(
-            [(p.name, " ".join(p.numbers), " ".join(p.signatures)) for p in rows],
-            ["party", "numbers", "signatures"],
+            [
+                (p.name, " ".join(p.numbers), " ".join(by_messages.get(p.name, [])), " ".join(p.signatures))
+                for p in rows
+            ],
+            ["party", "numbers", "linked by messages", "signatures"],
         )
+        if by_messages:
+            status("why each number is a party's: locker party show NAME")
+
+
+@party.command(name="show")
+@click.argument("name")
+@json_option
+@pass_app
+def party_show(app: AppContext, name: str, as_json: bool) -> None:
+    """Show a party's numbers, each with its source (user or messages) and the reason.
+
+    Numbers its messages point at that are not linked (ambiguous, declared for another
+    party, a saved contact, an official line) are listed after, with why.
+
+    \b
+    Example:
+      locker party show 好借花
+    """
+    from evidence import attribution
+
+    store = app.store()
+    p = next((p for p in parties.list_parties(store) if p.name == name), None)
+    if p is None:
+        raise UsageError(f"no party named {name!r}: `locker party ls` lists them")
+    attribution.bring_up_to_date(store)
+    links = attribution.stored_links(store, name)
+    if as_json:
+        emit_json(
+            {
+                "name": p.name,
+                "numbers": list(p.numbers),
+                "signatures": list(p.signatures),
+                "loan_refs": list(p.loan_refs),
+                "links": [
+                    {
+                        "number": link.number,
+                        "source": link.source,
+                        "linked": link.linked,
+                        "hold": link.hold,
+                        "reasons": [
+                            {
+                                "kind": r.kind,
+                                "value": r.value,
+                                "events": list(r.events),
+                                "text": attribution.reason_text(r),
+                            }
+                            for r in link.reasons
+                        ],
+                    }
+                    for link in links
+                ],
+            }
+        )
+        return
+    sigs, refs = " ".join(p.signatures) or "-", " ".join(p.loan_refs) or "-"
+    status(f"party {p.name}: signatures {sigs}; loan refs {refs}")
+    table(
+        [(link.number, link.source if link.linked else "-", attribution.link_text(link)) for link in links],
+        ["number", "source", "why"],
+    )
 
 
 @party.command(name="suggest")

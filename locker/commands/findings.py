@@ -49,9 +49,14 @@ def findings_cmd(app: AppContext, category: int | None, party: str | None, as_js
     """The violations found in the evidence, each with its explanation and the events behind it.
 
     \b
-    Categories: 1 contacts harassed, 2 more than 3 calls a day, 3 outside 08:00–21:00,
-    4 personal data disclosed, 5 threats or insults, 6 visits, 7 posing as police/courts,
-    8 pushing new loans, 9 SMS or call bombing, 10 fees above the legal caps.
+    Categories: 1 contacts harassed, 2 too many calls a day (connected calls, attempts and
+    unanswered attempts per number, each against its own limit), 3 contact at night
+    (22:00–08:00 strong; 21:00–22:00 weak, listed apart), 4 personal data disclosed,
+    5 threats or insults, 6 visits, 7 posing as police/courts, 8 pushing new loans,
+    9 SMS or call bombing, 10 fees above the legal caps.
+
+    A text finding quotes the words that made it and names the act it judged them to be.
+    A message in several categories is one message: totals count it once.
 
     \b
     Example:
@@ -73,7 +78,9 @@ def findings_cmd(app: AppContext, category: int | None, party: str | None, as_js
             f"     events {', '.join(map(str, f.events[:12]))}{' …' if len(f.events) > 12 else ''}; "
             f"items {', '.join(map(str, f.items))}"
         )
-    status(f"{len(rows)} findings")
+    # Findings are not acts: one message can be in three categories, one call both frequent and late.
+    acts = len({e for f in rows for e in f.events})
+    status(f"{len(rows)} findings on {acts} distinct events (an event in several categories counts once)")
 
 
 def _numbers(numbers: tuple[str, ...], shown: int = 3) -> str:

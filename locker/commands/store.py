@@ -122,8 +122,9 @@ def _ocr() -> Any:
 
 
 def _refresh_findings(app: AppContext) -> None:
-    from evidence import findings
+    from evidence import attribution, findings
 
+    attribution.refresh(app.store())  # first: the rules read which party each number is
     findings.refresh(app.store())
 
 
