@@ -179,6 +179,7 @@ def read_judgement(folder: Path) -> Judgement:
             raise JudgementError(f"sounds: {phrase!r} is one syllable: every text has one")
         sounds.append(Sound(phrase, phonetic(phrase), n))
     cues: dict[int, list[Cue]] = {c: [] for c in TEXT_CATEGORIES}
+    anchors_of: dict[str, frozenset[str] | None] = {}  # parsing a pattern costs as much as compiling it
     seen: set[str] = set()
     for category in TEXT_CATEGORIES:
         data = _load(folder / f"category-{category}.toml")
@@ -196,7 +197,7 @@ def read_judgement(folder: Path) -> Judgement:
                 raise JudgementError(f"{where}: id used twice")
             seen.add(raw["id"])
             pattern = _compile(_alternatives(raw["pattern"]), local, where)
-            anchors = required_words(pattern.pattern)
+            anchors = anchors_of[raw["id"]] = required_words(pattern.pattern)
             cues[category].append(
                 Cue(
                     raw["id"],
@@ -208,7 +209,7 @@ def read_judgement(folder: Path) -> Judgement:
                     _literal_pattern(anchors) if anchors else None,
                 )
             )
-    every = [required_words(c.pattern.pattern) for cs in cues.values() for c in cs]
+    every = [anchors_of[c.id] for cs in cues.values() for c in cs]
     known = [a for a in every if a is not None]
     gate = _literal_pattern(frozenset().union(*known)) if len(known) == len(every) else None
     return Judgement({c: tuple(v) for c, v in cues.items()}, stance, tuple(sounds), gate)
