@@ -85,6 +85,7 @@ class CategoryLine:
 NIGHT_LEVELS = {"22:00-08:00": "strong", "21:00-22:00": "weak"}
 CALL_RULES = ("calls-per-day-attempts", "calls-per-day-connected", "unanswered-attempts-per-number")
 MESSAGE_KINDS = ("sms", "mms", "image")
+STRENGTH_RANK = {"strong": 0, "moderate": 1, "weak": 2}
 
 
 @dataclass(frozen=True)
@@ -269,8 +270,9 @@ def assemble_complaint(
     categories = []
     for cat, count in sorted(Counter(f.category for f in findings).items()):
         # The example shown is the earliest at the strongest level (22:00–08:00 before 21:00–22:00).
-        rank = {"strong": 0, "moderate": 1, "weak": 2}
-        first = min((f for f in findings if f.category == cat), key=lambda f: (rank.get(f.strength, 3), f.at))
+        first = min(
+            (f for f in findings if f.category == cat), key=lambda f: (STRENGTH_RANK.get(f.strength, 3), f.at)
+        )
         instruments = tuple(dict.fromkeys(i for f in findings if f.category == cat for i in f.instruments))
         acts = len({e for f in findings if f.category == cat for e in f.events})
         line = CategoryLine(cat, cat_names[cat], count, first.explanation, instruments, acts)

@@ -179,7 +179,7 @@ def read_judgement(folder: Path) -> Judgement:
             raise JudgementError(f"sounds: {phrase!r} is one syllable: every text has one")
         sounds.append(Sound(phrase, phonetic(phrase), n))
     cues: dict[int, list[Cue]] = {c: [] for c in TEXT_CATEGORIES}
-    anchors_of: dict[str, frozenset[str] | None] = {}  # parsing a pattern costs as much as compiling it
+    required: list[frozenset[str] | None] = []  # each cue's, for the judgement's own gate
     seen: set[str] = set()
     for category in TEXT_CATEGORIES:
         data = _load(folder / f"category-{category}.toml")
@@ -197,7 +197,8 @@ def read_judgement(folder: Path) -> Judgement:
                 raise JudgementError(f"{where}: id used twice")
             seen.add(raw["id"])
             pattern = _compile(_alternatives(raw["pattern"]), local, where)
-            anchors = anchors_of[raw["id"]] = required_words(pattern.pattern)
+            anchors = required_words(pattern.pattern)  # parsing costs as much as compiling
+            required.append(anchors)
             cues[category].append(
                 Cue(
                     raw["id"],
@@ -209,9 +210,8 @@ def read_judgement(folder: Path) -> Judgement:
                     _literal_pattern(anchors) if anchors else None,
                 )
             )
-    every = [anchors_of[c.id] for cs in cues.values() for c in cs]
-    known = [a for a in every if a is not None]
-    gate = _literal_pattern(frozenset().union(*known)) if len(known) == len(every) else None
+    known = [a for a in required if a is not None]
+    gate = _literal_pattern(frozenset().union(*known)) if len(known) == len(required) else None
     return Judgement({c: tuple(v) for c, v in cues.items()}, stance, tuple(sounds), gate)
 
 
@@ -368,17 +368,18 @@ def _sentences(text: str, sounds: tuple[Sound, ...]) -> list[_Sentence]:
     ends = [(m.start(), m.end()) for m in _SENTENCE.finditer(text)] + [(len(text), len(text))]
     for end, after in ends:
         if end > start:
-            clauses = []
+            clauses, parts = [], []
             clause_start = start
             for m in [*_CLAUSE.finditer(text, start, end), None]:
                 clause_end = m.start() if m else end
-                if normalise(text[clause_start:clause_end]):
+                part = normalise(text[clause_start:clause_end])
+                if part:
                     clauses.append((clause_start, clause_end))
+                    parts.append(part)
                 if m:
                     clause_start = m.end()
             if clauses:
-                joined = "，".join(normalise(text[a:b]) for a, b in clauses)
-                joined = _restore_sounds(joined, sounds)
+                joined = _restore_sounds("，".join(parts), sounds)
                 out.append(_Sentence(joined, tuple(clauses), bool(_QUESTION.search(text, end, after))))
         start = after
     return out
@@ -417,16 +418,13 @@ def _asserted(stance: Stance, s: _Sentence, a: int, b: int) -> bool:
     return not asking or bool(stance.rhetorical.search(text))
 
 
-def excerpt(text: str, at: int | None = None) -> str:
+def excerpt(text: str, at: int) -> str:
     """The message around original index `at`, at most EXCERPT_CHARS characters."""
-    flat = " ".join(text.split()) if at is None else text
-    if len(flat) <= EXCERPT_CHARS:
-        return flat
-    if at is None:
-        return flat[: EXCERPT_CHARS - 1] + "…"
+    if len(text) <= EXCERPT_CHARS:
+        return text
     start = max(0, at - EXCERPT_CHARS // 3)
-    piece = flat[start : start + EXCERPT_CHARS]
-    return ("…" if start else "") + piece + ("…" if start + EXCERPT_CHARS < len(flat) else "")
+    piece = text[start : start + EXCERPT_CHARS]
+    return ("…" if start else "") + piece + ("…" if start + EXCERPT_CHARS < len(text) else "")
 
 
 def _may_hold(j: Judgement, text: str) -> bool:

@@ -15,7 +15,8 @@ if TYPE_CHECKING:
     from evidence.rules import RuleSettings
 
 UNANSWERED = ("missed", "rejected", "blocked", "voicemail")
-CONTACT_KINDS = ("call", "sms", "mms")
+# The kinds of contact the night rule counts, and how its explanation says each was made.
+CONTACT_VERBS = {"call": "来电", "sms": "发来短信", "mms": "发来彩信"}
 
 
 def connected(e: EventRecord) -> bool:
@@ -131,11 +132,10 @@ def night_findings(
     # so the per-event work is kept to the few fields that differ.
     strong_instruments = catalog.instrument_names(rule.instruments)
     weak_instruments = catalog.instrument_names(tuple(rule["weak_instruments"]))
-    whats = {"call": "来电", "sms": "发来短信", "mms": "发来彩信"}
     names: dict[str | None, str] = {}
     out = []
     for e in inbound:
-        what = whats.get(e.kind)
+        what = CONTACT_VERBS.get(e.kind)
         if what is None:
             continue
         local = e.at.astimezone(tz)
@@ -224,7 +224,7 @@ def burst_findings(
         senders = {e.number for e in run}
         if len(run) >= sms_rule["min_messages"] and len(senders) >= sms_rule["min_senders"]:
             minutes = max(1, round((run[-1].at - run[0].at).total_seconds() / 60))
-            when = run[0].at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+            when = minute_text(run[0].at.astimezone(tz))
             text = sms_rule.explanation.format(
                 when=when, minutes=minutes, senders=len(senders), count=len(run)
             )
@@ -247,7 +247,7 @@ def burst_findings(
         for run in _groups(calls, call_rule["window_minutes"]):
             if len(run) >= call_rule["min_calls"]:
                 minutes = max(1, round((run[-1].at - run[0].at).total_seconds() / 60))
-                when = run[0].at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+                when = minute_text(run[0].at.astimezone(tz))
                 text = call_rule.explanation.format(when=when, minutes=minutes, who=subject, count=len(run))
                 out.append(
                     _draft(
