@@ -108,6 +108,9 @@ def text_findings(
     parties: Sequence[PartyRecord] = (),
 ) -> list[FindingDraft]:
     by_category = {r.category: r for r in catalog.rules.values() if r.id.startswith("text-")}
+    instruments = {c: catalog.instrument_names(r.instruments) for c, r in by_category.items()}
+    tz = settings.timezone
+    names: dict[str | None, str] = {}  # a few hundred numbers send hundreds of thousands of messages
     out = []
     for e in events:
         if not e.text:
@@ -117,21 +120,18 @@ def text_findings(
             pass
         elif not (e.direction == "in" and e.number in who):
             continue
-        hits = judge.hits(e.text, official_sender=e.number_class == "court")
+        hits = judge.hits(e.text, e.number_class == "court")
         if not hits:
             continue
-        when = minute_text(e.at.astimezone(settings.timezone))
+        when = minute_text(e.at.astimezone(tz))
+        name = names.get(e.number)
+        if name is None:
+            name = names[e.number] = describe(e, who)
+        party = who.get(e.number) if e.number else screenshot_party(e.text, parties)
         for hit in hits:
             rule = by_category[hit.category]
-            out.append(
-                event_draft(
-                    rule,
-                    e,
-                    rule.explanation.format(
-                        when=when, who=describe(e, who), excerpt=hit.excerpt, words=hit.words, act=hit.act
-                    ),
-                    who.get(e.number) if e.number else screenshot_party(e.text, parties),
-                    catalog.instrument_names(rule.instruments),
-                )
+            explanation = rule.explanation.format(
+                when=when, who=name, excerpt=hit.excerpt, words=hit.words, act=hit.act
             )
+            out.append(event_draft(rule, e, explanation, party, instruments[hit.category]))
     return out

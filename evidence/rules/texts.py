@@ -21,6 +21,7 @@ which rule made it. Pure functions of the text; TextJudge memoises them per dist
 from __future__ import annotations
 
 import re
+import re._compiler as _sre_compiler  # compiles a parsed pattern: each cue is parsed once
 import re._constants as _sre  # the parsed form of a pattern, to find the words it requires
 import re._parser as _sre_parser
 import tomllib
@@ -90,6 +91,7 @@ class Cue:
     category: int
     act: str
     pattern: re.Pattern[str]
+    source: str  # the pattern with its word lists written out
     context: re.Pattern[str] | None  # must occur somewhere in the message
     unless: re.Pattern[str] | None  # cancels the cue when it occurs in the same sentence
     gate: re.Pattern[str] | None  # words every match holds one of (a fast first look), if known
@@ -196,8 +198,8 @@ def read_judgement(folder: Path) -> Judgement:
             if raw["id"] in seen:
                 raise JudgementError(f"{where}: id used twice")
             seen.add(raw["id"])
-            pattern = _compile(_alternatives(raw["pattern"]), local, where)
-            anchors = required_words(pattern.pattern)  # parsing costs as much as compiling
+            source = _expand(_alternatives(raw["pattern"]), local, where)
+            pattern, anchors = _compile_with_anchors(source, where)
             required.append(anchors)
             cues[category].append(
                 Cue(
@@ -205,6 +207,7 @@ def read_judgement(folder: Path) -> Judgement:
                     category,
                     raw["act"],
                     pattern,
+                    source,
                     _compile(_alternatives(raw["context"]), local, where) if "context" in raw else None,
                     _compile(_alternatives(raw["unless"]), local, where) if "unless" in raw else None,
                     _literal_pattern(anchors) if anchors else None,
@@ -270,6 +273,24 @@ def _literal_pattern(words: frozenset[str]) -> re.Pattern[str]:
     return re.compile("|".join(map(re.escape, sorted(words, key=lambda w: (-len(w), w)))))
 
 
+def _compile_with_anchors(source: str, where: str) -> tuple[re.Pattern[str], frozenset[str] | None]:
+    """A cue's pattern and its required words from one parse: parsing is most of compiling, and
+    the cues' patterns, their word lists written out, take seconds to parse."""
+    try:
+        parsed = _sre_parser.parse(source)
+    except re.error as e:
+        raise JudgementError(f"{where}: {e}") from None
+    return _sre_compiler.compile(parsed), _anchors(parsed)
+
+
+def _anchors(parsed: Any) -> frozenset[str] | None:
+    try:
+        found = _required(parsed)
+    except RecursionError:
+        return None
+    return frozenset(found) if found and all(found) else None
+
+
 def required_words(pattern: str) -> frozenset[str] | None:
     """Words one of which every match of the pattern holds, or None when none are found.
 
@@ -278,10 +299,9 @@ def required_words(pattern: str) -> frozenset[str] | None:
     words is fast, so each cue is first looked for by the words it cannot match without.
     """
     try:
-        found = _required(_sre_parser.parse(pattern))
-    except (re.error, RecursionError):
+        return _anchors(_sre_parser.parse(pattern))
+    except re.error:
         return None
-    return frozenset(found) if found and all(found) else None
 
 
 def _required(items: Any) -> set[str] | None:
