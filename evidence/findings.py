@@ -53,8 +53,12 @@ def refresh(store: Store) -> int:
     with store.transaction() as s:
         parties_by_number = party_numbers(s)
         records = event_records(s, parties_by_number)
+        # A name saved for a phone number is the borrower's address book; a WeChat account always
+        # shows a name (collectors add the borrower as a friend to write at all), so it is none.
         contacts = frozenset(
-            e.number for e in records if e.contact and e.number and e.number not in parties_by_number
+            e.number
+            for e in records
+            if e.contact and e.number and e.number not in parties_by_number and e.number_class != "wechat"
         )
         parties = [record_of(p) for p in s.scalars(select(Party))]
         loans = loan_records(list(s.scalars(select(Loan))))

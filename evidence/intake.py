@@ -33,7 +33,8 @@ from evidence import age, custody
 from evidence.database import bulk_cache, sqlite_datetime
 from evidence.errors import READ_ONLY_MESSAGE, BadInputError, DiskError, LockerError
 from evidence.filenames import NameFacts, facts_from_filename
-from evidence.importers import event_key, parser_for
+from evidence.importers import event_key, parser_for, recognise
+from evidence.importers.formats import unread_warning
 from evidence.media import MediaFacts, media_facts
 from evidence.numbers import PhoneNumber, parse_number
 from evidence.records import ParsedEvent, SkippedRecord
@@ -513,7 +514,9 @@ def _describe(
     s: Session, store: Store, original: Original, sealed: BinaryIO, ocr: Ocr | None
 ) -> tuple[Item, int, str | None]:
     """The item row, its facts and events, all read from the sealed bytes."""
-    sniffed = sniff(sealed.read(HEAD_BYTES), original.name)
+    head = sealed.read(HEAD_BYTES)
+    sealed.seek(0)
+    sniffed = recognise(sniff(head, original.name), sealed, original.name)
     claims, names, media = extract_claims(original, sniffed, sealed, store)
     at, tz_assumed = choose_capture_time(names, media, claims, store.now())
     number = parse_number(names.number) if names and names.number else None
@@ -556,6 +559,7 @@ def _describe(
             note = f"{len(skipped)} records skipped or cut (first at {first.position}: {first.reason})"
             warning = f"{warning}; {note}" if warning else note
         return item, added, warning
+    warning = unread_warning(original.name, sniffed, head)  # looks like an export, but was not read
     text = None
     if ocr is not None and sniffed.kind == "image":
         if original.size > MAX_OCR_BYTES:

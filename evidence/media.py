@@ -33,6 +33,10 @@ from mutagen.oggtheora import OggTheora
 from mutagen.oggvorbis import OggVorbis
 from mutagen.wave import WAVE
 from PIL import Image
+from pillow_heif import register_heif_opener
+
+# iPhones save photos and screenshots as HEIC, which Pillow reads only through this plugin.
+register_heif_opener()
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -74,13 +78,13 @@ class SeekableStream(Protocol):
 # JPEG plugin also opens camera JPEGs with a multi-picture index, as format "MPO"). Pillow tries
 # every plugin it has otherwise: each is attack surface for a file the collector chose, and none
 # adds a fact here.
-IMAGE_FORMATS: tuple[str, ...] = ("JPEG", "PNG", "GIF", "WEBP", "AVIF")
+IMAGE_FORMATS: tuple[str, ...] = ("JPEG", "PNG", "GIF", "WEBP", "AVIF", "HEIF")
 # mutagen formats for what sniffing calls audio or video, for the same reason.
 _AUDIO_FORMATS = [MP3, MP4, FLAC, WAVE, AAC, OggVorbis, OggOpus, OggSpeex, OggFLAC, OggTheora]
 _BUFFER = 64 * 1024
-# Pillow's WebP and AVIF plugins read the whole file into memory to parse its header. A screenshot
+# Pillow's WebP, AVIF and HEIF plugins read the whole file into memory to parse its header. A screenshot
 # or photo is a few MiB; a larger "WebP" is not opened, so a file cannot cost its size in memory.
-_WHOLE_READ_FORMATS = ("WEBP", "AVIF")
+_WHOLE_READ_FORMATS = ("WEBP", "AVIF", "HEIF")
 MAX_WHOLE_READ = 64 * 1024 * 1024
 
 

@@ -35,7 +35,12 @@ NUMBER_CLASSES = (
     "tollfree",
     "withheld",
     "unknown",
+    "wechat",
 )
+# A WeChat account as chat exports name it (wxid_…, a chosen WeChat ID, …@chatroom, gh_…): not a
+# phone number, but the address a collector writes from, so it is kept and compared the same way.
+WECHAT_PREFIX = "wechat:"
+_WECHAT_ID = re.compile(r"[A-Za-z0-9_\-.@]{1,64}")
 
 # Android writes these for calls without caller id (CallLog.PRESENTATION_*: -1 unknown, -2 private,
 # -3 payphone); exporters and ROMs write the words.
@@ -182,6 +187,11 @@ def parse_number(raw: str | None) -> PhoneNumber:
     call it once per message.
     """
     text = "" if raw is None else raw
+    if text.startswith(WECHAT_PREFIX):
+        account = text[len(WECHAT_PREFIX) :].strip()
+        if _WECHAT_ID.fullmatch(account):
+            return PhoneNumber(text, WECHAT_PREFIX + account, "wechat")
+        return PhoneNumber(text, None, "unknown")
     cleaned = unicodedata.normalize("NFKC", text).strip()
     if not cleaned:
         return PhoneNumber(text, None, "unknown")
@@ -213,6 +223,19 @@ def parse_number(raw: str | None) -> PhoneNumber:
     else:
         return PhoneNumber(text, None, "unknown")
     return PhoneNumber(text, canonical_form, number_class)
+
+
+def shown(number: str) -> str:
+    """A canonical address as a Chinese document writes it after 号码 or a party's name: the
+    number itself, or 微信号 and the account."""
+    if number.startswith(WECHAT_PREFIX):
+        return "微信号" + number[len(WECHAT_PREFIX) :]
+    return number
+
+
+def labelled(number: str) -> str:
+    """ "号码17155550001", "微信号wxid_abc": an address named on its own."""
+    return shown(number) if number.startswith(WECHAT_PREFIX) else "号码" + number
 
 
 def canonical(raw: str | None) -> str | None:

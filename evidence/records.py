@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 # Event kinds, directions and call statuses (the `events --json` contract).
-EVENT_KINDS = ("call", "sms", "mms", "recording", "image", "visit", "post", "letter")
+EVENT_KINDS = ("call", "sms", "mms", "chat", "recording", "image", "visit", "post", "letter")
 DIRECTIONS = ("in", "out")
 CALL_STATUSES = ("answered", "missed", "rejected", "blocked", "voicemail")
 

@@ -50,7 +50,6 @@ _MAGIC: tuple[tuple[bytes, Sniffed], ...] = (
     (b"#!SILK_V3", Sniffed("audio", "audio/silk")),  # WeChat voice messages
     (b"\x02#!SILK_V3", Sniffed("audio", "audio/silk")),
     (b"%PDF-", Sniffed("document", "application/pdf")),
-    (b"PK\x03\x04", Sniffed("document", "application/zip")),  # SMS Backup & Restore Pro wraps backups in ZIP
     (b"\x1a\x45\xdf\xa3", Sniffed("video", "video/webm")),
 )
 
@@ -149,6 +148,11 @@ _CSV_WORDS = ("号码", "时间", "类型", "时长", "内容", "联系人", "�
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
+def decode_head(head: bytes) -> str:
+    """The head of a text file as text (BOM, UTF-8, GB18030), "" when it is not text."""
+    return _decode_text(head) or ""
+
+
 def _decode_text(head: bytes) -> str | None:
     """The head as text, or None when it is binary. A multibyte character cut at the end is allowed."""
     text = _decode(head)
@@ -197,18 +201,65 @@ def _xml(text: str) -> Sniffed | None:
 
 
 def _csv(text: str, name: str) -> Sniffed | None:
-    first = text.split("\n", 1)[0].strip("\r\ufeff")
-    delimiter = "\t" if first.count("\t") >= 2 else ","
-    if first.count(delimiter) < 2:
-        return (
-            Sniffed("document", "text/csv") if name.lower().endswith(".csv") and delimiter in first else None
-        )
-    cells = [c.strip().strip("\"'").strip().lower() for c in first.split(delimiter)]
-    known = sum(1 for c in cells if c in _CSV_COLUMNS or any(word in c for word in _CSV_WORDS))
-    if known >= 2:
+    lines = [line.strip("\r\ufeff") for line in text.split("\n")[:30]]
+    lines = [line for line in lines if line.strip()]
+    if not lines:
+        return None
+    sample = "\n".join(lines)
+    delimiter = max(("\t", ",", ";"), key=sample.count)
+    table = [line.split(delimiter) for line in lines]
+    # The header may sit under a statement's title rows (a carrier's 通话详单 has five).
+    for cells in table:
+        if len(cells) < 3:
+            continue
+        cells = [c.strip().strip("\"'").strip().lower() for c in cells]
+        known = sum(1 for c in cells if c in _CSV_COLUMNS or any(word in c for word in _CSV_WORDS))
+        if known >= 2:
+            return Sniffed("export", "text/csv", "csv")
+    # No header: rows of records still look like records (a time and a phone number in each).
+    records = [cells for cells in table if len(cells) >= 3 and _looks_like_record(cells)]
+    if len(records) >= max(1, len(table) // 2):
         return Sniffed("export", "text/csv", "csv")
     # A delimited table of unknown columns: the name decides between a table and plain text.
-    return Sniffed("document", "text/csv") if name.lower().endswith((".csv", ".tsv")) else None
+    if name.lower().endswith((".csv", ".tsv")) and len(table[0]) >= 2:
+        return Sniffed("document", "text/csv")
+    return None
+
+
+_TIME_CELL = re.compile(
+    r"\s*\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}.*|\s*\d{1,2}-\d{1,2}\s+\d{1,2}:\d{2}.*"
+)
+_PHONE_CELL = re.compile(r"\s*\"?\+?\d[\d \-]{4,18}\"?\s*")
+
+
+def _looks_like_record(cells: list[str]) -> bool:
+    return any(_TIME_CELL.fullmatch(c) for c in cells) and any(_PHONE_CELL.fullmatch(c) for c in cells)
+
+
+# vCard-like message backups (OPPO, vivo, ZTE, Huawei and others write .vmsg).
+_VMSG = re.compile(r"\s*BEGIN:VMSG\b", re.IGNORECASE)
+
+_XLSX = Sniffed("export", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx")
+
+# Compound File Binary (OLE2): legacy Excel .xls, but also Word .doc and a password-protected .xlsx.
+_CFB = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _cfb(head: bytes) -> Sniffed:
+    # Directory entries are UTF-16 names; the directory is usually within the head of a small file.
+    if "EncryptedPackage".encode("utf-16-le") in head:
+        return _XLSX  # a password-protected workbook: its importer says how to open it
+    if "WordDocument".encode("utf-16-le") in head or "PowerPoint".encode("utf-16-le") in head:
+        return Sniffed("document", "application/x-ole-storage")
+    return Sniffed("export", "application/vnd.ms-excel", "xls")
+
+
+def _zip(head: bytes) -> Sniffed:
+    # Member names are in the local headers of the first members: an Excel or WPS workbook has
+    # xl/ parts (xl/workbook.xml …) among its first ones, a Word or PowerPoint file word/ or ppt/.
+    if b"xl/" in head and b"word/" not in head and b"ppt/" not in head:
+        return _XLSX
+    return Sniffed("document", "application/zip")  # SMS Backup & Restore Pro wraps backups in ZIP
 
 
 def _sqlite(head: bytes) -> Sniffed:
@@ -238,9 +289,21 @@ def sniff(head: bytes, name: str = "") -> Sniffed:
         return _mp4(head, name)
     if head.startswith(b"SQLite format 3\x00"):
         return _sqlite(head)
+    if head.startswith(_CFB):
+        return _cfb(head)
+    if head.startswith(b"PK\x03\x04"):
+        return _zip(head)
+    # A byte-order mark is text (Excel's "Unicode text" is UTF-16 LE): FF FE must never be read as
+    # the frame sync of an MP3, which it also is.
+    if head.startswith(tuple(bom for bom, _ in _BOMS)):
+        return _text(head, name)
     mpeg = _mpeg_audio(head)
     if mpeg is not None:
         return mpeg
+    return _text(head, name)
+
+
+def _text(head: bytes, name: str) -> Sniffed:
     text = _decode_text(head)
     if text is None:
         return _OCTET
@@ -250,6 +313,8 @@ def sniff(head: bytes, name: str = "") -> Sniffed:
         xml = _xml(text.lstrip("\ufeff"))
         if xml is not None:
             return xml
+    if _VMSG.match(text.lstrip("\ufeff")):
+        return Sniffed("export", "text/x-vmsg", "vmsg")
     if text.lstrip("\ufeff \t\r\n").startswith("{"):
         return Sniffed("document", "application/json")
     table = _csv(text.lstrip("\ufeff"), name)

@@ -322,10 +322,12 @@ numbers = st.one_of(
     st.from_regex(r"\A0[1-9][0-9]{9,10}\Z"),
 )
 contacts = st.text(alphabet=st.sampled_from(list("张三李四王五催收经理abcXYZ")), min_size=1, max_size=10)
-seconds = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31, 23, 59, 59)).map(
+# Names dated after "now" (beyond a day) are refused: generated times stay in the past.
+LATEST = datetime.now() - timedelta(days=2)
+seconds = st.datetimes(min_value=datetime(2000, 1, 1), max_value=LATEST).map(
     lambda d: d.replace(microsecond=0)
 )
-millis = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31, 23, 59, 59)).map(
+millis = st.datetimes(min_value=datetime(2000, 1, 1), max_value=LATEST).map(
     lambda d: d.replace(microsecond=d.microsecond // 1000 * 1000)
 )
 
@@ -391,7 +393,7 @@ def test_lineageos_round_trip(number: str, at: datetime) -> None:
 
 @given(
     numbers,
-    st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31)),
+    st.datetimes(min_value=datetime(2000, 1, 1), max_value=LATEST),
     st.integers(min_value=-12 * 60, max_value=14 * 60),
 )
 def test_bcr_round_trip_keeps_explicit_offset(number: str, at: datetime, offset_minutes: int) -> None:
@@ -427,8 +429,287 @@ def test_other_screenshot_round_trips(at: datetime, app: str | None, aosp: bool)
     )
 
 
-@given(st.integers(min_value=10**12, max_value=10**13 - 1))
+@given(st.integers(min_value=10**12, max_value=int(LATEST.replace(tzinfo=UTC).timestamp() * 1000)))
 def test_wechat_epoch_round_trip(epoch_ms: int) -> None:
     got = facts_from_filename(f"mmexport{epoch_ms}.jpg", SHANGHAI)
     assert got is not None and got.captured_at is not None and not got.tz_assumed
     assert round(got.captured_at.timestamp() * 1000) == epoch_ms
+
+
+# --- Copies, full-width names, more phones and apps (issue: names that fell back to the copy time) ----
+
+
+AT = sh(2026, 8, 11, 13, 20)
+AT_UTC = datetime(2025, 8, 11, 5, 20, tzinfo=UTC)  # 1754889600000 ms
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Screenshot_20260811-132000 (1).png",
+        "Screenshot_20260811-132000(2).jpg",
+        "Screenshot_20260811-132000 - 副本.png",
+        "Screenshot_20260811-132000副本.png",
+        "Screenshot_20260811-132000 - Copy.png",
+        "Screenshot_20260811-132000_copy.png",
+        "Screenshot_20260811-132000 copy 2.png",
+        "Screenshot_20260811-132000 (1) - 副本 (2).png",
+        "Screenshot_20260811-132000 - 副本 - 副本.png",
+        "Screenshot_２０２６０８１１-１３２０００（1）.png",
+        "Screenshot_２０２６０８１１-１３２０００.png",
+    ],
+)
+def test_copies_and_full_width_names_keep_their_time(name: str) -> None:
+    assert facts_from_filename(name, SHANGHAI) == NameFacts("aosp_screenshot", None, None, AT, True, None)
+
+
+def test_copy_suffix_does_not_leak_into_the_app() -> None:
+    for name in (
+        "Screenshot_20260811_132000_com.tencent.mm (1).jpg",
+        "Screenshot_20260811_132000_com.tencent.mm副本.jpg",
+        "Screenshot_20260811_132000_com.tencent.mm_copy.jpg",
+    ):
+        assert facts_from_filename(name, SHANGHAI) == NameFacts(
+            "screenshot", None, None, AT, True, "com.tencent.mm"
+        ), name
+
+
+# (name, convention, number, contact, captured_at, tz_assumed, app): one per convention added.
+MORE_EXAMPLES = [
+    # ColorOS (OPPO/realme/OnePlus): the package, or its md5 as ColorOS writes it.
+    (
+        "Screenshot_2026-08-11-13-20-00-12_com.tencent.mm.jpg",
+        "coloros_screenshot",
+        None,
+        None,
+        AT,
+        True,
+        "com.tencent.mm",
+    ),
+    (
+        "Screenshot_2026-08-11-13-20-00-12_e39d2c7de19156b0683cd93e8735f348.jpg",
+        "coloros_screenshot",
+        None,
+        None,
+        AT,
+        True,
+        "com.tencent.mm",
+    ),
+    ("Screenshot_2026-08-11-13-20-00.png", "screenshot", None, None, AT, True, None),
+    # vivo, Huawei/Honor EMUI, Samsung.
+    ("Screenshot_20260811_132000.jpg", "screenshot", None, None, AT, True, None),
+    ("Screenshot_20260811_132000_com.tencent.mm.jpg", "screenshot", None, None, AT, True, "com.tencent.mm"),
+    ("Screenshot_20260811-132000_微信.jpg", "aosp_screenshot", None, None, AT, True, "微信"),
+    # Xiaomi MIUI.
+    (
+        "Screenshot_2026-08-11-13-20-00-123_com.tencent.mm.jpg",
+        "miui_screenshot",
+        None,
+        None,
+        sh(2026, 8, 11, 13, 20, 0, 123000),
+        True,
+        "com.tencent.mm",
+    ),
+    # WeChat and QQ.
+    ("微信图片_20260811132000.jpg", "wechat_image", None, None, AT, True, "com.tencent.mm"),
+    ("微信图片_20260811132000_1.jpg", "wechat_image", None, None, AT, True, "com.tencent.mm"),
+    ("微信图片_20260811132000_63_4.png", "wechat_image", None, None, AT, True, "com.tencent.mm"),
+    ("微信图片_2026-08-11_132000_123.png", "wechat_image", None, None, AT, True, "com.tencent.mm"),
+    ("微信截图_20260811132000.png", "wechat_screenshot", None, None, AT, True, "com.tencent.mm"),
+    ("wx_camera_1754889600000.jpg", "wechat_camera", None, None, AT_UTC, False, "com.tencent.mm"),
+    ("mmexport1754889600000.jpg", "wechat", None, None, AT_UTC, False, "com.tencent.mm"),
+    (
+        "mmexporteb7b2a858123a721c3c4bc5636c90756_1754889600000.jpeg",
+        "wechat",
+        None,
+        None,
+        AT_UTC,
+        False,
+        "com.tencent.mm",
+    ),
+    ("QQ截图20260811132000.png", "qq_screenshot", None, None, AT, True, "com.tencent.mobileqq"),
+    ("QQ图片20260811132000.jpg", "qq_image", None, None, AT, True, "com.tencent.mobileqq"),
+    ("TIM截图20260811132000.png", "qq_screenshot", None, None, AT, True, "com.tencent.tim"),
+    (
+        "Screenshot_20260811_132000_com.tencent.mobileqq.jpg",
+        "screenshot",
+        None,
+        None,
+        AT,
+        True,
+        "com.tencent.mobileqq",
+    ),
+    # Cube ACR.
+    ("2026-08-11 13-20-00 (phone) 13800138000.amr", "cube_acr", "13800138000", None, AT, True, None),
+    (
+        "2026-08-11 13-20-00 (phone) 张三 (13800138000) ↗.m4a",
+        "cube_acr",
+        "13800138000",
+        "张三",
+        AT,
+        True,
+        None,
+    ),
+    (
+        "2026-08-11 13-20-00 (phone) Unknown contact (+86 138 0013 8000) ↙.m4a",
+        "cube_acr",
+        "+8613800138000",
+        None,
+        AT,
+        True,
+        None,
+    ),
+    ("2026-08-11 13-20-00 (phone) 客服 (10086).m4a", "cube_acr", "10086", "客服", AT, True, None),
+    ("2026-08-11 13-20-00 (whatsapp) 张三.m4a", "cube_acr", None, "张三", AT, True, "whatsapp"),
+    # Call recorders: Huawei/Honor, Xiaomi, OPPO/vivo.
+    ("13800138000 20260811132000.amr", "huawei", "13800138000", None, AT, True, None),
+    ("张三 13800138000_20260811132000.m4a", "huawei", "13800138000", "张三", AT, True, None),
+    ("13800138000(13800138000)_20260811132000.mp3", "miui", "13800138000", None, AT, True, None),
+    ("通话录音@13800138000(13800138000)_20260811132000.mp3", "miui", "13800138000", None, AT, True, None),
+    ("Call@13800138000(13800138000)_20260811132000.m4a", "miui", "13800138000", None, AT, True, None),
+    ("13800138000_20260811132000.m4a", "huawei", "13800138000", None, AT, True, None),
+    ("通话录音 13800138000 2026-08-11 13-20-00.m4a", "vivo", "13800138000", None, AT, True, None),
+    ("通话录音 13800138000 2026-08-11 13-20-00 (1).m4a", "vivo", "13800138000", None, AT, True, None),
+]
+
+
+@pytest.mark.parametrize(("name", "convention", "number", "contact", "at", "assumed", "app"), MORE_EXAMPLES)
+def test_more_conventions(
+    name: str,
+    convention: str,
+    number: str | None,
+    contact: str | None,
+    at: datetime,
+    assumed: bool,
+    app: str | None,
+) -> None:
+    assert facts_from_filename(name, SHANGHAI) == NameFacts(convention, number, contact, at, assumed, app)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "微信图片_20261311132000.jpg",  # month 13
+        "QQ截图20260230132000.png",  # 30 February
+        "Screenshot_19700101-000000.png",  # before any phone
+        "Screenshot_1999-12-31-23-59-59-999_com.tencent.mm.jpg",
+        "mmexport0000000000001.jpg",  # 1970
+        "wx_camera_0000000000001.jpg",
+        "2026-13-11 13-20-00 (phone) 13800138000.amr",
+        "13800138000 20261311132000.amr",
+    ],
+)
+def test_impossible_dates_give_no_time(name: str) -> None:
+    assert facts_from_filename(name, SHANGHAI) is None
+
+
+def test_far_future_dates_give_no_time() -> None:
+    soon = datetime.now(SHANGHAI) + timedelta(days=30)
+    assert facts_from_filename(f"Screenshot_{soon:%Y%m%d-%H%M%S}.png", SHANGHAI) is None
+    assert facts_from_filename(f"wx_camera_{int(soon.timestamp() * 1000)}.jpg", SHANGHAI) is None
+    assert facts_from_filename("Screenshot_20991231-000000.png", SHANGHAI) is None
+    today = datetime.now(SHANGHAI).replace(microsecond=0) - timedelta(hours=1)
+    got = facts_from_filename(f"Screenshot_{today:%Y%m%d-%H%M%S}.png", SHANGHAI)
+    assert got is not None and got.captured_at == today
+
+
+def test_gbk_names_from_a_linux_unzip() -> None:
+    # "微信图片_…" written in GBK by Windows, extracted on Linux: not UTF-8, so Python shows lone surrogates.
+    raw = "微信图片_20260811132000.jpg".encode("gbk")
+    name = raw.decode("utf-8", "surrogateescape")
+    assert any("\udc80" <= ch <= "\udcff" for ch in name)
+    got = facts_from_filename(name, SHANGHAI)
+    assert got == NameFacts("wechat_image", None, None, AT, True, "com.tencent.mm")
+    contact = "张三 13800138000_20260811132000.m4a".encode("gbk").decode("utf-8", "surrogateescape")
+    assert facts_from_filename(contact, SHANGHAI) == NameFacts(
+        "huawei", "13800138000", "张三", AT, True, None
+    )
+    # Surrogates that are no bytes at all (not from surrogateescape) are dropped, not fatal.
+    assert facts_from_filename("\ud800Screenshot_20260811-132000\udfff.png", SHANGHAI) is not None
+    assert facts_from_filename("\udcff\ud800", SHANGHAI) is None
+
+
+# Any code point, lone surrogates among them (st.characters leaves those out unless asked).
+@given(st.text(st.one_of(st.characters(), st.characters(categories=["Cs"]), st.sampled_from("_-()（）０９"))))
+def test_names_with_any_code_point_never_raise(name: str) -> None:
+    got = facts_from_filename(name, SHANGHAI)
+    assert got is None or got.captured_at is None or got.captured_at.tzinfo is not None
+
+
+# Every convention that carries a time: a writer from a local (naive) time to a name.
+TIME_WRITERS: dict[str, Callable[[datetime], str]] = {
+    "aosp_screenshot": lambda d: f"Screenshot_{d:%Y%m%d-%H%M%S}.png",
+    "screenshot": lambda d: f"Screenshot_{d:%Y%m%d_%H%M%S}_com.tencent.mm.jpg",
+    "miui_screenshot": lambda d: (
+        f"Screenshot_{d:%Y-%m-%d-%H-%M-%S}-{d.microsecond // 1000:03d}_com.tencent.mm.jpg"
+    ),
+    "coloros_screenshot": lambda d: (
+        f"Screenshot_{d:%Y-%m-%d-%H-%M-%S}-37_e39d2c7de19156b0683cd93e8735f348.jpg"
+    ),
+    "wechat_image": lambda d: f"微信图片_{d:%Y%m%d%H%M%S}_2.jpg",
+    "wechat_image_4": lambda d: f"微信图片_{d:%Y-%m-%d_%H%M%S}_{d.microsecond // 1000:03d}.png",
+    "wechat_screenshot": lambda d: f"微信截图_{d:%Y%m%d%H%M%S}.png",
+    "qq_screenshot": lambda d: f"QQ截图{d:%Y%m%d%H%M%S}.png",
+    "qq_image": lambda d: f"QQ图片{d:%Y%m%d%H%M%S}.jpg",
+    "cube_acr": lambda d: f"{d:%Y-%m-%d %H-%M-%S} (phone) 张三 (13800138000) ↗.m4a",
+    "miui": lambda d: f"通话录音@张三(13800138000)_{d:%Y%m%d%H%M%S}.mp3",
+    "miui_bare": lambda d: f"13800138000(13800138000)_{d:%Y%m%d%H%M%S}.mp3",
+    "huawei": lambda d: f"张三@13800138000_{d:%Y%m%d%H%M%S}.amr",
+    "huawei_spaced": lambda d: f"张三 13800138000_{d:%Y%m%d%H%M%S}.m4a",
+    "huawei_space": lambda d: f"13800138000 {d:%Y%m%d%H%M%S}.amr",
+    "vivo": lambda d: f"通话录音 13800138000 {d:%Y-%m-%d %H-%M-%S}.m4a",
+    "samsung": lambda d: f"Call recording 13800138000_{d:%y%m%d}_{d:%H%M%S}.m4a",
+    "lineageos": lambda d: f"13800138000_{d:%y%m%d}_{d:%H%M%S}{d.microsecond // 1000:03d}.amr",
+    "grapheneos": lambda d: f"CallRecord_{d:%Y%m%d}-{d:%H%M%S}_13800138000.m4a",
+    "coloros": lambda d: f"13800138000-{d:%y%m%d%H%M}.amr",
+}
+# Conventions that keep less than the second, and what they keep of a time.
+RESOLUTION: dict[str, Callable[[datetime], datetime]] = {
+    "miui_screenshot": lambda d: d,
+    "lineageos": lambda d: d,
+    "coloros": lambda d: d.replace(second=0, microsecond=0),
+}
+COPY_SUFFIXES = [
+    "",
+    " (1)",
+    "(2)",
+    " - 副本",
+    "副本",
+    " - Copy",
+    "_copy",
+    " copy 3",
+    " (1) - 副本 (2)",
+    "（3）",
+]
+FULL_WIDTH = str.maketrans({**{str(d): chr(0xFF10 + d) for d in range(10)}, "(": "（", ")": "）"})
+
+
+@given(st.sampled_from(sorted(TIME_WRITERS)), millis, st.sampled_from(COPY_SUFFIXES), st.booleans())
+def test_every_convention_reads_back_its_time(convention: str, at: datetime, suffix: str, wide: bool) -> None:
+    name = TIME_WRITERS[convention](at)
+    stem, dot, ext = name.rpartition(".")
+    name = f"{stem}{suffix}{dot}{ext}"
+    if wide:
+        name = name.translate(FULL_WIDTH)
+    got = facts_from_filename(name, SHANGHAI)
+    expected = RESOLUTION.get(convention, lambda d: d.replace(microsecond=0))(at)
+    assert got is not None and got.captured_at == expected.replace(tzinfo=SHANGHAI), name
+
+
+# 13-digit epoch milliseconds start in September 2001.
+epoch_millis = st.datetimes(min_value=datetime(2001, 9, 10), max_value=LATEST).map(
+    lambda d: d.replace(microsecond=d.microsecond // 1000 * 1000)
+)
+
+
+@given(
+    epoch_millis, st.sampled_from(["mmexport", "wx_camera_"]), st.sampled_from(COPY_SUFFIXES), st.booleans()
+)
+def test_epoch_names_read_back_their_instant(at: datetime, prefix: str, suffix: str, wide: bool) -> None:
+    instant = at.replace(tzinfo=UTC)
+    epoch_ms = (instant - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
+    name = f"{prefix}{epoch_ms}{suffix}.jpg"
+    if wide:
+        name = name.translate(FULL_WIDTH)
+    got = facts_from_filename(name, SHANGHAI)
+    assert got is not None and got.captured_at == instant and not got.tz_assumed, name

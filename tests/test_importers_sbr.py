@@ -13,6 +13,7 @@ import pytest
 from evidence.errors import BadInputError, TruncatedInputError
 from evidence.importers import event_key, parse_export, parser_for
 from evidence.importers.xml_records import repair_references
+from evidence.numbers import parse_number
 from evidence.records import ParsedEvent, SkippedRecord
 from tests.test_importers_bounds import SealedStream
 
@@ -394,3 +395,74 @@ def test_runs_of_emoji_across_read_borders_are_repaired() -> None:
     body = "&#55357;&#56846;" * 20_000
     (event,) = parse("sbr-sms", smses(sms(body=body)))
     assert event.text == "\U0001f60e" * 20_000
+
+
+# --- several recipients, UTF-16 files, private calls -----------------------------------------------------
+
+
+@pytest.mark.parametrize("separator", ["~", ";", ",", " ~ "])
+def test_sms_to_several_recipients_keeps_the_first_as_number(separator: str) -> None:
+    address = separator.join(["13800138000", "13900139000", "13700137000"])
+    (event,) = parse("sbr-sms", smses(sms("2", address=address)))
+    assert event.raw_number == "13800138000"
+    assert event.other_numbers == ("13900139000", "13700137000")
+
+
+def test_sms_to_one_recipient_has_no_other_numbers() -> None:
+    (event,) = parse("sbr-sms", smses(sms(address="+86 171 5555 0001")))
+    assert (event.raw_number, event.other_numbers) == ("+86 171 5555 0001", ())
+
+
+def utf16_export(encoding: str, bom: bytes, *bodies: str) -> bytes:
+    xml = smses(*(sms(body=b, date=str(1786454400000 + i)) for i, b in enumerate(bodies)))
+    return bom + xml.replace("encoding='UTF-8'", "encoding='UTF-16'").encode(encoding)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "bom"),
+    [("utf-16-le", b"\xff\xfe"), ("utf-16-be", b"\xfe\xff"), ("utf-16-le", b""), ("utf-16-be", b"")],
+)
+def test_utf16_export_is_read_whole_with_its_emoji(encoding: str, bom: bytes) -> None:
+    data = utf16_export(encoding, bom, "好&#55357;&#56846;", "之后", "孤&#55357;独", "最后😎")
+    events = parse("sbr-sms", data)
+    assert [e.text for e in events] == ["好\U0001f60e", "之后", "孤\ufffd独", "最后\U0001f60e"]
+
+
+def test_large_utf16_export_keeps_every_record_across_reads() -> None:
+    # Real surrogate pairs and references at every position near the 64 KiB read borders.
+    bodies = [f"第{i}条😎&#55357;&#56846;" + "x" * (i % 7) for i in range(3000)]
+    events = parse("sbr-sms", utf16_export("utf-16-le", b"\xff\xfe", *bodies))
+    assert len(events) == 3000
+    assert [e.text for e in events] == [b.replace("&#55357;&#56846;", "\U0001f60e") for b in bodies]
+
+
+def test_utf16_export_that_breaks_keeps_the_records_before() -> None:
+    data = utf16_export("utf-16-le", b"\xff\xfe", "一", "二", "三")
+    cut = data[: data.rindex("<sms".encode("utf-16-le"))] + '<sms address="1'.encode("utf-16-le")
+    events: list[ParsedEvent] = []
+    with pytest.raises(TruncatedInputError):
+        events.extend(parser_for("sbr-sms").parse(SealedStream(cut), TZ))
+    assert [e.text for e in events] == ["一", "二"]
+
+
+def one_call(**attrs: str) -> str:
+    base = {"number": "", "duration": "0", "date": "1786402200000", "type": "3"} | attrs
+    return HEAD + "<calls>" + "<call " + " ".join(f'{k}="{v}"' for k, v in base.items()) + " /></calls>"
+
+
+@pytest.mark.parametrize(
+    ("attrs", "raw", "number_class"),
+    [
+        ({"presentation": "2"}, "-2", "withheld"),  # private number
+        ({"presentation": "2", "number": "-1"}, "-2", "withheld"),
+        ({"presentation": "2", "number": "null"}, "-2", "withheld"),
+        ({"presentation": "3"}, None, "unknown"),  # the network gave no number
+        ({"presentation": "4"}, "-3", "withheld"),  # payphone, as evidence.numbers classes "-3"
+        ({"presentation": "1"}, None, "unknown"),
+        ({"presentation": "2", "number": "17155550001"}, "17155550001", "virtual"),  # never replaced
+    ],
+)
+def test_call_presentation(attrs: dict[str, str], raw: str | None, number_class: str) -> None:
+    (event,) = parse("sbr-calls", one_call(**attrs))
+    assert event.raw_number == raw
+    assert parse_number(event.raw_number).number_class == number_class

@@ -72,3 +72,15 @@ def test_superbackup_bad_date_skips_one_log() -> None:
     (record,) = skipped
     assert record == SkippedRecord("line 6, column 3", "the record has no date")
     assert outputs.index(record) == 3  # in its place, between the calls before and after it
+
+
+def test_superbackup_name_is_the_contact() -> None:
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8"?><alllogs count="2">'
+        '<log number="13800138000" time="x" date="1786402200000" type="1" name="催收 王经理" dur="30" />'
+        '<log number="13800138000" time="x" date="1786402200000" type="1" name="(Unknown)" dur="30" />'
+        "</alllogs>"
+    )
+    first, second = parser_for("superbackup-calls").parse(SealedStream(xml.encode()), TZ)
+    assert isinstance(first, ParsedEvent) and isinstance(second, ParsedEvent)
+    assert (first.contact, second.contact) == ("催收 王经理", None)

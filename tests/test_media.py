@@ -27,6 +27,7 @@ from PIL import Image, ImageFile
 
 from evidence import media
 from evidence.media import EMPTY, MediaFacts, amr_duration, media_facts
+from evidence.sniff import Sniffed, sniff
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DEMO = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "demo"
@@ -576,3 +577,18 @@ def test_truncation_to_nothing_is_empty_for_every_kind() -> None:
     for name, (data, kind) in valid_samples().items():
         assert facts_of(data[:0], kind) == EMPTY, name
         assert facts_of(data[:4], kind) == EMPTY, name
+
+
+def test_heic_photo_gives_size_and_exif_time() -> None:
+    """iPhones save HEIC: its size and EXIF capture time are read like a JPEG's, and sniffing agrees."""
+    exif = Image.Exif()
+    exif.get_ifd(0x8769)[0x9003] = "2026:08:12 22:48:30"
+    exif.get_ifd(0x8769)[0x9011] = "+08:00"
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 30), "white").save(buf, "HEIF", exif=exif.tobytes())
+    data = buf.getvalue()
+    assert sniff(data[:65536], "IMG_0001.HEIC") == Sniffed("image", "image/heic")
+    facts = facts_of(data, "image")
+    assert (facts.width, facts.height) == (40, 30)
+    assert facts.captured_at == datetime(2026, 8, 12, 22, 48, 30, tzinfo=timezone(timedelta(hours=8)))
+    assert facts.captured_at_source == "exif" and not facts.tz_assumed

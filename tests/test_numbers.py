@@ -184,3 +184,22 @@ def test_mobile_block_fast_path_agrees_with_the_library(number: str) -> None:
 
     if _short_code_class(number) is None:
         assert parse_number(number).number_class == _classify_with_library(number)[1]
+
+
+@pytest.mark.parametrize(
+    ("raw", "canonical_form", "number_class"),
+    [
+        ("wechat:wxid_abc123", "wechat:wxid_abc123", "wechat"),
+        ("wechat: my-alias_9 ", "wechat:my-alias_9", "wechat"),
+        ("wechat:12345678@chatroom", "wechat:12345678@chatroom", "wechat"),
+        ("wechat:bad id with spaces", None, "unknown"),
+        ("wechat:", None, "unknown"),
+    ],
+)
+def test_wechat_accounts_are_addresses_not_numbers(
+    raw: str, canonical_form: str | None, number_class: str
+) -> None:
+    got = parse_number(raw)
+    assert (got.canonical, got.number_class) == (canonical_form, number_class)
+    if canonical_form is not None:
+        assert canonical(canonical_form) == canonical_form  # idempotent

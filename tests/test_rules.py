@@ -259,10 +259,23 @@ def test_a_screenshot_threat_is_found_and_attributed_by_name() -> None:
     assert {f.category for f in got} >= {4, 5} and all(f.party == "好借花" for f in got)
 
 
+def test_a_wechat_collector_is_judged_like_a_number_and_named_by_its_account() -> None:
+    """A chat export's messages carry the sender's WeChat account in place of a number."""
+    account = "wechat:wxid_collector01"
+    night = ev(
+        "2026-08-12 23:10", "chat", account, status=None, text="再不还钱明天就去你单位找你领导", party=None
+    )
+    mine = ev("2026-08-12 23:12", "chat", account, "out", status=None, text="我会还的", party=None)
+    got = apply_rules([night, mine], [PARTY], RuleSettings(TZ))
+    assert {f.category for f in got} == {1, 3, 6}
+    assert all(f.events == (night.id,) for f in got)  # the borrower's own reply is never a finding
+    assert all("微信号wxid_collector01" in f.explanation and "wechat:" not in f.explanation for f in got)
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     st.text(max_size=200),
-    st.sampled_from(["sms", "mms", "call", "image"]),
+    st.sampled_from(["sms", "mms", "chat", "call", "image"]),
     st.sampled_from(["in", "out", None]),
 )
 def test_rules_never_crash_and_keys_are_stable(text: str, kind: str, direction: str | None) -> None:

@@ -34,15 +34,23 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from evidence.errors import BadInputError
+from evidence.importers.android_db import AndroidCalls, AndroidMessages, is_android_calls, is_android_sms
+from evidence.importers.apple_db import open_in_memory
 from evidence.importers.csv_log import CsvLog
 from evidence.importers.ios_calls import IosCalls
 from evidence.importers.ios_sms import IosMessages
 from evidence.importers.sbr import SbrCalls, SbrMessages
-from evidence.importers.streams import ExportStream
+from evidence.importers.sheets import pdf_rows
+from evidence.importers.statements import PdfTable, XlsTable, XlsxTable
+from evidence.importers.streams import ExportStream, read_up_to
 from evidence.importers.superbackup import SuperBackupCalls
+from evidence.importers.tables import HEADER_SEARCH_ROWS, find_layout
+from evidence.importers.vmsg import Vmsg
+from evidence.importers.wechat import WechatExporterIosCsv, WeChatMsgCsv, WeChatMsgTxt, looks_like_wechat
 from evidence.records import ParsedEvent, SkippedRecord
+from evidence.sniff import Sniffed, decode_head
 
-__all__ = ["ExportStream", "ImportFormat", "event_key", "parse_export", "parser_for"]
+__all__ = ["ExportStream", "ImportFormat", "event_key", "parse_export", "parser_for", "recognise"]
 
 
 class ImportFormat(Protocol):
@@ -52,7 +60,24 @@ class ImportFormat(Protocol):
 
 
 _FORMATS: dict[str, ImportFormat] = {
-    f.name: f for f in (SbrMessages(), SbrCalls(), SuperBackupCalls(), IosMessages(), IosCalls(), CsvLog())
+    f.name: f
+    for f in (
+        SbrMessages(),
+        SbrCalls(),
+        SuperBackupCalls(),
+        IosMessages(),
+        IosCalls(),
+        AndroidMessages(),
+        AndroidCalls(),
+        CsvLog(),
+        XlsxTable(),
+        XlsTable(),
+        PdfTable(),
+        Vmsg(),
+        WeChatMsgCsv(),
+        WeChatMsgTxt(),
+        WechatExporterIosCsv(),
+    )
 }
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -81,6 +106,67 @@ def parse_export(export_format: str, path: Path, tz: ZoneInfo) -> Iterator[Parse
 def _stream(parser: ImportFormat, path: Path, tz: ZoneInfo) -> Iterator[ParsedEvent | SkippedRecord]:
     with path.open("rb") as stream:
         yield from parser.parse(stream, tz)
+
+
+def recognise(sniffed: Sniffed, stream: ExportStream, name: str = "") -> Sniffed:
+    """What the file's first bytes could not tell, asked of its content; the stream is rewound.
+
+    A SQLite database is asked for its real tables (its schema may lie past the head sniffing
+    saw); a PDF's first page for a call or message table (a carrier's statement, not a letter);
+    a text or CSV file whether it is a WeChat exporter's (their headers and line shapes are
+    theirs alone). Anything it cannot open stays what sniffing said: the importer, if any,
+    reports the problem.
+    """
+    try:
+        if sniffed.media_type == "application/x-sqlite3" and sniffed.export_format is None:
+            return _database(stream) or sniffed
+        if sniffed.media_type == "application/pdf":
+            return _pdf_table(stream) or sniffed
+        if sniffed.media_type in ("text/csv", "text/plain"):
+            return _wechat(stream, name) or sniffed
+        return sniffed
+    except BadInputError:
+        return sniffed
+    finally:
+        stream.seek(0)
+
+
+def _database(stream: ExportStream) -> Sniffed | None:
+    with open_in_memory(stream, "this database") as db:
+        names = {
+            t
+            for t in ("message", "handle", "zcallrecord", "sms", "pdu", "addr", "part", "calls")
+            if db.table_columns(t)
+        }
+    if {"message", "handle"} <= names:
+        found = "ios-sms"
+    elif "zcallrecord" in names:
+        found = "ios-calls"
+    elif is_android_sms(names):
+        found = "android-sms"
+    elif is_android_calls(names):
+        found = "android-calls"
+    else:
+        return None
+    return Sniffed("export", "application/x-sqlite3", found)
+
+
+def _wechat(stream: ExportStream, name: str) -> Sniffed | None:
+    found = looks_like_wechat(decode_head(read_up_to(stream, 1 << 16)), name)
+    if found is None:
+        return None
+    return Sniffed("export", "text/plain" if found == WeChatMsgTxt.name else "text/csv", found)
+
+
+def _pdf_table(stream: ExportStream) -> Sniffed | None:
+    title: list[str] = []
+    for position, cells in pdf_rows(stream):
+        if not position.startswith("page 1,") or len(title) >= HEADER_SEARCH_ROWS:
+            return None
+        if find_layout(cells, title, ZoneInfo("UTC")) is not None:
+            return Sniffed("export", "application/pdf", PdfTable.name)
+        title.append(" ".join(cells))
+    return None
 
 
 def event_key(e: ParsedEvent, canonical_number: str | None) -> str:

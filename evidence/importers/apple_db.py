@@ -207,6 +207,14 @@ def cell_text(value: object) -> str | None:
     return str(value).strip() or None
 
 
+def column(name: str, have: set[str], table: str = "") -> str:
+    """A column to select when the table has it, NULL when it does not (older schemas lack some):
+    `table` qualifies it ("m" gives m.text)."""
+    if name not in have:
+        return "NULL"
+    return f"{table}.{name}" if table else name
+
+
 def bounded(expression: str) -> str:
     """SQL for at most `MAX_TEXT_CHARS` + 1 characters (bytes for a BLOB) of a value: one more says "cut"."""
     return f"substr({expression}, 1, {MAX_TEXT_CHARS + 1})"

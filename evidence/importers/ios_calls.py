@@ -20,6 +20,7 @@ from evidence.importers.apple_db import (
     bounded,
     cell_text,
     check_fields,
+    column,
     open_in_memory,
     position,
 )
@@ -48,7 +49,7 @@ def _query(have: set[str]) -> str:
         raise BadInputError(f"{_WHAT} has no ZCALLRECORD table with dates; is this CallHistory.storedata?")
 
     def col(name: str) -> str:
-        return name if name in have else "NULL"
+        return column(name, have)
 
     return (
         f"SELECT Z_PK AS pk, ZDATE AS date, {col('ZDURATION')} AS duration,"

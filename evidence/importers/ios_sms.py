@@ -31,6 +31,7 @@ from evidence.importers.apple_db import (
     bounded,
     cell_text,
     check_fields,
+    column,
     open_in_memory,
     position,
 )
@@ -78,7 +79,7 @@ def _query(message: set[str], handle: set[str], chats: bool) -> str:
         raise BadInputError(f"{_WHAT} has no message table with dates; is this sms.db?")
 
     def col(name: str) -> str:
-        return f"m.{name}" if name in message else "NULL"
+        return column(name, message, "m")
 
     join = (
         "LEFT JOIN main.handle h ON h.ROWID = m.handle_id"

@@ -5,6 +5,8 @@ Facts and pitfalls: reference/formats.md §1. Decisions made here:
 * `date` is a UTC instant in milliseconds → an aware UTC datetime, never `tz_assumed`; a value
   too small to be milliseconds is read as seconds (the MMS `date_sent` pitfall, seen on `date`
   too in some ROMs). `readable_date` is never read: its format depends on the phone's locale.
+* SMS `address` may list several recipients (a message sent to a group): separated by `~`, and
+  by `;` or `,` in some versions. The first is the event's number, the others `other_numbers`.
 * SMS `type` / MMS `msg_box`: 1 received → in; 2 sent, 4 outbox, 5 failed, 6 queued → out
   (the borrower's own attempts); 3 draft is skipped (never sent, not an act of contact);
   other codes keep the message with no direction.
@@ -15,7 +17,11 @@ Facts and pitfalls: reference/formats.md §1. Decisions made here:
   `other_numbers`. A sent MMS is addressed to the first participant, the rest are
   `other_numbers`.
 * Calls: `type` codes via `android_codes.CALL_TYPES`; `-1`/`-2`/`-3` withheld numbers are
-  kept raw; `duration` is in seconds.
+  kept raw; `duration` is in seconds. `presentation` (Android CallLog.Calls.NUMBER_PRESENTATION:
+  1 allowed, 2 restricted, 3 unknown, 4 payphone) fills in a missing number with Android's own
+  placeholder, which `evidence.numbers` classes: 2 (a private, hidden number) → `-2`, withheld;
+  4 → `-3` (payphone, withheld as `evidence.numbers` classes it); 3 (the network gave none) stays
+  without a number, "unknown". A real number is never replaced.
 * The literal "null" means absent; contact "(Unknown)" means no contact.
 * A record's `source_ref` is its position in the file (`sms 12`), for a lawyer to find it.
 * A record that cannot be read (no `date`, an unreadable one, a field other than the text
@@ -29,6 +35,7 @@ Broken, hostile and oversized XML: see `xml_records` (records before a break are
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from xml.etree.ElementTree import Element
 from zoneinfo import ZoneInfo
@@ -36,6 +43,7 @@ from zoneinfo import ZoneInfo
 from evidence.importers.android_codes import (
     CALL_TYPES,
     SMS_TYPES,
+    WITHHELD_NUMBERS,
     contact_name,
     instant_from_epoch,
     message_text,
@@ -58,6 +66,10 @@ _OWN_NUMBER_TOKEN = "insert-address-token"
 _TEXT_ATTRIBUTES = frozenset({"body", "text"})
 # An MMS part's base64 payload: never read (the sealed original keeps it), so never held.
 _NEVER_READ = frozenset({"data"})
+# Between the recipients of one `address`: `~` (SBR, Android's own), `;` or `,` (some versions).
+_RECIPIENT_SEPARATORS = re.compile(r"[~;,]")
+# CallLog presentation → the placeholder Android writes for such a call (see the module docstring).
+_PRESENTATION_NUMBERS = {"2": "-2", "4": "-3"}
 
 
 class SbrMessages:
@@ -114,13 +126,20 @@ def parse_sms(record: Element, ref: str) -> ParsedEvent | None:
     code = a.get("type", "")
     if code == "3" or (code in SMS_TYPES and SMS_TYPES[code] is None):
         return None
+    number = present(a.get("address"))
+    others: tuple[str, ...] = ()
+    if number is not None and _RECIPIENT_SEPARATORS.search(number):
+        listed = _participants(number)
+        number = listed[0] if listed else None
+        others = tuple(n for n in dict.fromkeys(listed[1:]) if n != number)
     return ParsedEvent(
         kind="sms",
         direction=SMS_TYPES.get(code),
-        raw_number=present(a.get("address")),
+        raw_number=number,
         at=instant_from_epoch(a.get("date")),
         text=message_text(a.get("body")),
         contact=contact_name(a.get("contact_name")),
+        other_numbers=others,
         source_ref=ref,
     )
 
@@ -161,10 +180,14 @@ def parse_call(a: dict[str, str], number_attr: str, duration_attr: str, ref: str
     """One call-log record (SBR `<call>` or SuperBackup `<log>`: same Android codes) as an event."""
     direction, status = CALL_TYPES.get(a.get("type", ""), (None, None))
     name = a.get("contact_name") if "contact_name" in a else a.get("name")
+    number = present(a.get(number_attr))
+    hidden = _PRESENTATION_NUMBERS.get(a.get("presentation", "").strip())
+    if hidden is not None and (number is None or number in WITHHELD_NUMBERS):
+        number = hidden
     return ParsedEvent(
         kind="call",
         direction=direction,
-        raw_number=present(a.get(number_attr)),
+        raw_number=number,
         at=instant_from_epoch(a.get("date")),
         duration=seconds(a.get(duration_attr)),
         status=status,
@@ -184,7 +207,8 @@ def _participants(address: str | None) -> list[str]:
     value = present(address)
     if value is None:
         return []
-    return [n.strip() for n in value.split("~") if n.strip() and n.strip() != _OWN_NUMBER_TOKEN]
+    listed = (n.strip() for n in _RECIPIENT_SEPARATORS.split(value))
+    return [n for n in listed if n and n != "null" and n != _OWN_NUMBER_TOKEN]
 
 
 def _received_copies(addresses: list[tuple[str, str | None]]) -> list[str]:

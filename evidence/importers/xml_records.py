@@ -29,6 +29,10 @@ end tag is read, with its position. Protections and repairs, for every XML forma
   UTF-16 surrogates as character references (`&#55357;&#56846;`), which XML forbids. The byte
   stream is repaired on the fly: a high+low pair becomes the real character's reference, and a
   lone surrogate or a forbidden control character becomes U+FFFD.
+* **UTF-16 files.** Some SBR versions write the file in UTF-16 (with a byte order mark, or
+  without one). Its bytes are decoded as they are read and handed on as UTF-8 (expat told so), so
+  the repair above and every bound apply to it as to any other file; a lone surrogate in the
+  UTF-16 itself becomes U+FFFD. UTF-32 is left to expat.
 * **A break in the file** (a truncated backup, a damaged byte): every record complete before the
   break is yielded, then `TruncatedInputError` says at which line and column the file broke and
   how many records were read (intake keeps those). A file that breaks before its first record
@@ -39,6 +43,7 @@ Positions are "line L, column C", both counted from 1 as editors do.
 
 from __future__ import annotations
 
+import codecs
 import functools
 import re
 import sys
@@ -174,16 +179,41 @@ def repair_references(data: bytes) -> bytes:
 
 
 class _RepairingReader:
-    """The stream's bytes with `repair_references` applied across chunk borders."""
+    """The stream's bytes (UTF-16 decoded to UTF-8) with `repair_references` applied across chunk borders."""
 
     def __init__(self, stream: ExportStream) -> None:
         self._stream = stream
         self._held = b""
+        self._started = False
+        self._decoder: codecs.IncrementalDecoder | None = None
+
+    @property
+    def transcoded(self) -> bool:
+        """Whether the file is UTF-16 and what `read` returns is its UTF-8 transcoding."""
+        return self._decoder is not None
+
+    def _raw(self, size: int) -> bytes:
+        """About `size` bytes of the file, as UTF-8 when it is UTF-16; b"" at the end."""
+        chunk = read_up_to(self._stream, size)
+        if not self._started:
+            self._started = True
+            codec = _utf16_codec(chunk[:4])
+            if codec is not None:
+                self._decoder = codecs.getincrementaldecoder(codec)("replace")
+        decoder = self._decoder
+        if decoder is None:
+            return chunk
+        while True:
+            # A chunk ending inside a code unit or a surrogate pair decodes to less: read on.
+            text = decoder.decode(chunk, final=not chunk)
+            if text or not chunk:
+                return text.encode("utf-8")
+            chunk = read_up_to(self._stream, size)
 
     def read(self, size: int) -> bytes:
         """About `size` repaired bytes; b"" at the end."""
         while True:
-            chunk = read_up_to(self._stream, size)
+            chunk = self._raw(size)
             if not chunk:
                 data, self._held = self._held, b""
                 return repair_references(data)
@@ -227,6 +257,21 @@ def _plain_run(max_value_bytes: int) -> re.Pattern[bytes]:
 _TAG_STOP = re.compile(rb"[\"'>]")
 # How UTF-16 and UTF-32 documents begin (a byte order mark, or "<" as 2 or 4 bytes).
 _NOT_ASCII_COMPATIBLE = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00", b"<\x00", b"\x00<")
+# UTF-32 starts like UTF-16 little-endian ("\xff\xfe" / "<\x00") followed by two zero bytes.
+_UTF32_LE = (b"\xff\xfe\x00\x00", b"<\x00\x00\x00")
+
+
+def _utf16_codec(head: bytes) -> str | None:
+    """The codec that decodes a document beginning with `head` (4 bytes or all), when it is UTF-16."""
+    if head.startswith(_UTF32_LE):
+        return None
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"  # the byte order mark says which, and is dropped
+    if head.startswith(b"<\x00"):
+        return "utf-16-le"
+    if head.startswith(b"\x00<") and not head.startswith(b"\x00<\x00\x00"):
+        return "utf-16-be"
+    return None
 
 
 def _could_start_markup(tail: bytes) -> bool:
@@ -287,8 +332,8 @@ class _ValueCutter:
         data = self._held + chunk if self._held else chunk
         self._held = b""
         if self._out == 0 and data.startswith(_NOT_ASCII_COMPATIBLE):
-            # UTF-16 or UTF-32: its bytes are not XML's ASCII marks; expat alone reads it (within
-            # MAX_TAG_BYTES). Phone exporters write UTF-8.
+            # UTF-32 (UTF-16 arrives here as UTF-8, see `_RepairingReader`): its bytes are not XML's
+            # ASCII marks; expat alone reads it (within MAX_TAG_BYTES). Phone exporters write UTF-8.
             self._state = _PASS
         pieces: list[bytes] = []
         run = 0  # data[run:i] goes on unchanged: cut only where something is left out
@@ -496,12 +541,17 @@ def _refuse_external_entity(*_args: object) -> int:
 
 
 def _new_parser(
-    cutter: _ValueCutter, roots: frozenset[str], what: str, ignored: frozenset[str]
+    cutter: _ValueCutter,
+    roots: frozenset[str],
+    what: str,
+    ignored: frozenset[str],
+    encoding: str | None = None,
 ) -> tuple[expat.XMLParserType, _RecordBuilder]:
     # pyexpat interns every element and attribute name in this dict: its size is the number of
     # distinct names, which the builder bounds (expat keeps a table entry for each too).
+    # `encoding` overrides the document's declaration (a UTF-16 file handed on as UTF-8).
     interned: dict[str, str] = {}
-    parser = expat.ParserCreate(None, None, interned)
+    parser = expat.ParserCreate(encoding, None, interned)
     parser.ordered_attributes = True
     builder = _RecordBuilder(parser, interned, cutter, roots, what, ignored)
     parser.StartElementHandler = builder.start
@@ -523,14 +573,19 @@ def iter_records(
     `ignored` are attribute names the format never reads, dropped as soon as they are parsed.
     """
     cutter = _ValueCutter()
-    parser, builder = _new_parser(cutter, roots, what, ignored)
     reader = _RepairingReader(stream)
+    # The first read tells whether the file is UTF-16 (read as UTF-8 from then on).
+    first: bytes | None = reader.read(_CHUNK)
+    parser, builder = _new_parser(cutter, roots, what, ignored, "UTF-8" if reader.transcoded else None)
     count = 0
     fed = 0
     want = _CHUNK
     try:
         while True:
-            chunk = reader.read(want)
+            if first is None:
+                chunk = reader.read(want)
+            else:
+                chunk, first = first, None
             data = cutter.feed(chunk, final=not chunk)
             if data:
                 parser.Parse(data, False)

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from evidence.numbers import labelled, shown
 from evidence.records import EventRecord, FindingDraft, PartyRecord
 from evidence.rules.catalog import Catalog, finding_key, load_catalog
 from evidence.rules.fees import loan_findings
@@ -89,8 +90,8 @@ def apply_rules(
 def describe(e: EventRecord, who: dict[str, str | None]) -> str:
     party = who.get(e.number) if e.number else None
     if party and e.number:
-        return f"{party}（{e.number}）"
-    return f"号码{e.number}" if e.number else "截图中的对方"
+        return f"{party}（{shown(e.number)}）"
+    return labelled(e.number) if e.number else "截图中的对方"
 
 
 def screenshot_party(text: str, parties: Sequence[PartyRecord]) -> str | None:

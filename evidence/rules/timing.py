@@ -8,6 +8,7 @@ from datetime import datetime, time
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from evidence.numbers import labelled, shown
 from evidence.records import EventRecord, FindingDraft
 from evidence.rules.catalog import Catalog, Rule, finding_key
 
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 
 UNANSWERED = ("missed", "rejected", "blocked", "voicemail")
 # The kinds of contact the night rule counts, and how its explanation says each was made.
-CONTACT_VERBS = {"call": "来电", "sms": "发来短信", "mms": "发来彩信"}
+CONTACT_VERBS = {"call": "来电", "sms": "发来短信", "mms": "发来彩信", "chat": "发来微信消息"}
 
 
 def connected(e: EventRecord) -> bool:
@@ -24,8 +25,10 @@ def connected(e: EventRecord) -> bool:
 
 
 def _who(number: str | None, who: dict[str, str | None]) -> str:
-    party = who.get(number) if number else None
-    return f"{party}（{number}）" if party else f"号码{number}"
+    """How a collector's explanation names who made contact (inbound events always have a number)."""
+    number = number or ""
+    party = who.get(number)
+    return f"{party}（{shown(number)}）" if party else labelled(number)
 
 
 def _draft(

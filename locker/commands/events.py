@@ -9,7 +9,7 @@ import click
 
 from evidence import declarations, events, parties
 from evidence.errors import UsageError
-from evidence.records import EventRecord
+from evidence.records import EVENT_KINDS, EventRecord
 from evidence.store import Store
 from locker.context import AppContext, read_text_input
 from locker.options import DURATION, json_option, pass_app
@@ -38,9 +38,7 @@ def event_json(e: EventRecord, store: Store) -> dict[str, Any]:
 @click.command(name="events")
 @click.option("--number", help="Only this number (any spelling: +86 171 5555 0001 = 17155550001).")
 @click.option("--party", help="Only the numbers of this party.")
-@click.option(
-    "--kind", type=click.Choice(["call", "sms", "mms", "recording", "image", "visit", "post", "letter"])
-)
+@click.option("--kind", type=click.Choice(EVENT_KINDS))
 @click.option("--since", help="From this date or time (2026-08-11, or 2026-08-11T21:00).")
 @click.option("--until", help="Up to this date or time (a date includes the whole day).")
 @click.option("--per-day", is_flag=True, help="Counts per local day and kind instead of a listing.")

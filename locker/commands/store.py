@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,7 @@ import click
 
 from evidence import intake, items, keys, verification
 from evidence.errors import ExitCode
+from evidence.importers import formats
 from evidence.store import DEFAULT_TIMEZONE, init_store, open_store_with_identity
 from locker.context import SECRET_LIMIT, AppContext, read_at_most, read_secret_file
 from locker.options import ID, json_option, output_option, pass_app
@@ -404,4 +407,43 @@ def _rewrap(app: AppContext, store: Any, new: str, action: str) -> None:
         custody.append(s, action, {"scrypt_log_n": log_n}, store.now())
 
 
-COMMANDS = [init, add, ls, show, get, verify, gc, passwd, recover]
+@click.command(name="formats")
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "zh"]),
+    default="en",
+    show_default=True,
+    help="English, or Simplified Chinese (简体中文).",
+)
+@json_option
+def formats_command(lang: str, as_json: bool) -> None:
+    """What `locker add` reads, and how to get each file out of a phone or from a carrier.
+
+    Files marked "not read yet" are still sealed and kept when added, with a warning.
+
+    \b
+    Example:
+      locker formats --lang zh
+    """
+    found = formats.formats()
+    if as_json:
+        emit_json([dataclasses.asdict(f) for f in found])
+        return
+    for f in found:
+        what, how = (f.zh, f.how_zh) if lang == "zh" else (f.en, f.how_en)
+        mark = (
+            ("读取" if lang == "zh" else "read")
+            if f.read
+            else ("暂不能读取" if lang == "zh" else "not read yet")
+        )
+        click.echo(f"[{mark}] {what}")
+        # Chinese has no spaces to wrap at: the terminal wraps it.
+        click.echo(
+            "    " + how
+            if lang == "zh"
+            else textwrap.fill(how, 100, initial_indent="    ", subsequent_indent="    ")
+        )
+        click.echo()
+
+
+COMMANDS = [init, add, ls, show, get, verify, gc, passwd, recover, formats_command]
