@@ -20,7 +20,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from complaints.channels import PROFILE_LABELS, Channel, category_names, channel
 from evidence.attribution import Link, Reason
 from evidence.errors import BadInputError
-from evidence.records import EventRecord, FindingRecord, ItemRecord, PartyRecord
+from evidence.numbers import labelled, listed
+from evidence.records import MESSAGE_KINDS, EventRecord, FindingRecord, ItemRecord, PartyRecord
 from evidence.resources import resource_dir
 from evidence.rules.catalog import load_catalog
 from evidence.rules.timing import connected
@@ -37,6 +38,7 @@ EVENT_NAMES = {
     "call": "来电",
     "sms": "短信",
     "mms": "彩信",
+    "chat": "微信",
     "recording": "通话录音",
     "image": "截图",
     "visit": "上门",
@@ -84,7 +86,8 @@ class CategoryLine:
 # Levels of the night-contact rule (evidence.rules.timing): never summed together.
 NIGHT_LEVELS = {"22:00-08:00": "strong", "21:00-22:00": "weak"}
 CALL_RULES = ("calls-per-day-attempts", "calls-per-day-connected", "unanswered-attempts-per-number")
-MESSAGE_KINDS = ("sms", "mms", "image")
+# What a tally counts as messages: those sent from an address, and screenshots of chats.
+WRITTEN_KINDS = (*MESSAGE_KINDS, "image")
 STRENGTH_RANK = {"strong": 0, "moderate": 1, "weak": 2}
 
 
@@ -180,7 +183,7 @@ def count_acts(
     return Tally(
         messages=len(message_ids),
         message_kinds=tuple(sorted(kinds.items())),
-        only_messages=set(kinds) <= set(MESSAGE_KINDS),
+        only_messages=set(kinds) <= set(WRITTEN_KINDS),
         message_categories=tuple(names[c] for c in sorted({f.category for f in texts})),
         call_days=tuple(days),
         night_strong=sum(1 for v in night.values() if v == "strong"),
@@ -227,12 +230,14 @@ def missing_fields(channel_id: str, profile: Profile) -> list[str]:
 
 
 def _templates() -> Environment:
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(resource_dir("templates") / "letters"),
         undefined=StrictUndefined,
         autoescape=False,
         keep_trailing_newline=False,
     )
+    env.filters["labelled"] = labelled  # 号码17155550001, 微信号wxid_…
+    return env
 
 
 def assemble_complaint(
@@ -300,7 +305,7 @@ def assemble_complaint(
         complainant=case.profile,
         form=ch.form,
         respondent=respondent,
-        numbers="、".join(numbers),
+        numbers=listed(numbers),
         first_day=findings[0].at.astimezone(tz).strftime("%Y年%m月%d日"),
         last_day=findings[-1].at.astimezone(tz).strftime("%Y年%m月%d日"),
         categories=categories,

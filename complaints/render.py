@@ -32,8 +32,9 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from complaints.assembly import EVENT_NAMES, Complaint
+from complaints.assembly import EVENT_NAMES, WRITTEN_KINDS, Complaint
 from evidence.errors import UsageError
+from evidence.numbers import shown
 from evidence.outputs import check_output_path, private_output
 from evidence.resources import resource_dir
 from evidence.rules.timing import connected
@@ -228,7 +229,9 @@ def _story(c: Complaint, font: str) -> list[object]:
         if value:
             who.append([_p(label, st["cell"]), _p(value, st["cell"])])
     who.append([_p("被投诉/举报方", st["cell"]), _p(c.respondent, st["cell"])])
-    numbers = "、".join(c.respondent_numbers) + ("（归属依据见第一部分）" if c.attribution else "")
+    numbers = "、".join(map(shown, c.respondent_numbers)) + (
+        "（归属依据见第一部分）" if c.attribution else ""
+    )
     who.append([_p("相关号码", st["cell"]), _p(numbers or "（见下文）", st["cell"])])
     s += [_table(who, [32 * mm, usable - 32 * mm], font), Spacer(1, 8)]
     s += [_p("一、事实与理由", st["h2"]), _p(c.letter, st["base"])]
@@ -240,7 +243,7 @@ def _story(c: Complaint, font: str) -> list[object]:
                 [
                     f"#{e.id}",
                     c.local(e.at) + ("*" if e.tz_assumed else ""),
-                    e.number or "—",
+                    shown(e.number) if e.number else "—",
                     _p(e.text or "", st["cell"]),
                 ]
                 for e in c.cited
@@ -293,14 +296,14 @@ def _story(c: Complaint, font: str) -> list[object]:
     for f in c.findings:
         mark = "（已由本人确认）" if f.status == "confirmed" else ""
         s.append(_p(f"［{f.category}］{c.local(f.at)}　{f.explanation}{mark}", st["small"]))
-    messages = [e for e in c.events if e.kind in ("sms", "mms", "image") and e.text]
+    messages = [e for e in c.events if e.kind in WRITTEN_KINDS and e.text]
     if messages:
         s += [_p("附录二：短信及截图文字原文", st["h2"])]
         rows = [[_p(h, st["cell"]) for h in ("时间", "号码", "类型", "原文")]]
         rows += [
             [
                 c.local(e.at) + ("*" if e.tz_assumed else ""),
-                e.number or "—",
+                shown(e.number) if e.number else "—",
                 EVENT_NAMES.get(e.kind, e.kind),
                 _p(e.text or "", st["cell"]),
             ]
@@ -326,7 +329,7 @@ def _story(c: Complaint, font: str) -> list[object]:
         rows += [
             [
                 c.local(e.at) + ("*" if e.tz_assumed else ""),
-                e.number or "—",
+                shown(e.number) if e.number else "—",
                 status.get(e.status or "", "—"),
                 f"{e.duration:.0f}" if e.duration is not None else "—",
                 _p(period.get(c.tally.night_level.get(e.id, ""), ""), st["cell"]),

@@ -29,12 +29,11 @@ from sqlalchemy.orm import Session
 
 from evidence.events import event_records
 from evidence.parties import MIN_LOAN_REF, record_of
-from evidence.records import EventRecord, PartyRecord
+from evidence.records import MESSAGE_KINDS, EventRecord, PartyRecord
 from evidence.resources import template_path
 from evidence.schema import Event, Party, PartyLink
 from evidence.store import Store
 
-MESSAGE_KINDS = ("sms", "mms")
 # Never linked from their messages alone (evidence.rules.NEVER_COLLECTORS: never collectors
 # unless the user puts them in a party); a test keeps the two in step.
 OFFICIAL_CLASSES = ("court", "service", "tollfree", "withheld")

@@ -238,6 +238,16 @@ def labelled(number: str) -> str:
     return shown(number) if number.startswith(WECHAT_PREFIX) else "号码" + number
 
 
+def listed(numbers: list[str] | tuple[str, ...]) -> str:
+    """ "号码A、B及微信号X": addresses as a Chinese document lists them, phone numbers first."""
+    phones = [n for n in numbers if not n.startswith(WECHAT_PREFIX)]
+    accounts = [n[len(WECHAT_PREFIX) :] for n in numbers if n.startswith(WECHAT_PREFIX)]
+    parts = (["号码" + "、".join(phones)] if phones else []) + (
+        ["微信号" + "、".join(accounts)] if accounts else []
+    )
+    return "及".join(parts)
+
+
 def canonical(raw: str | None) -> str | None:
     """The canonical form of a number, or None when there is none (withheld, empty, no digits)."""
     return parse_number(raw).canonical

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from evidence.numbers import NUMBER_CLASSES, PhoneNumber, canonical, parse_number
+from evidence.numbers import NUMBER_CLASSES, PhoneNumber, canonical, labelled, listed, parse_number, shown
 
 SAME_MOBILE = [
     "17155550001",
@@ -203,3 +203,12 @@ def test_wechat_accounts_are_addresses_not_numbers(
     assert (got.canonical, got.number_class) == (canonical_form, number_class)
     if canonical_form is not None:
         assert canonical(canonical_form) == canonical_form  # idempotent
+
+
+def test_documents_list_phone_numbers_and_wechat_accounts_apart() -> None:
+    assert (
+        listed(["17155550001", "075512345678", "wechat:wxid_a"])
+        == "号码17155550001、075512345678及微信号wxid_a"
+    )
+    assert listed(["wechat:wxid_a"]) == "微信号wxid_a" and listed([]) == ""
+    assert (shown("wechat:wxid_a"), labelled("17155550001")) == ("微信号wxid_a", "号码17155550001")
