@@ -27,6 +27,7 @@ from pathlib import Path
 
 from evidence.rules import Catalog, load_catalog
 from evidence.rules.normalise import heard_span, normalise, phonetic, variants
+from evidence.rules.suggest import suggested
 from evidence.rules.texts import text_hits
 
 CORPUS = Path(__file__).resolve().parents[1] / "tests" / "data" / "judgement"
@@ -257,6 +258,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     raised = judge(chosen, catalog)
     print()
     print_table(chosen, raised, names)
+    # The model's suggestions are never filed; counted as raised, they show what a user who
+    # confirms the right ones and dismisses the rest would end with, and what it costs them.
+    suggested_too = {
+        m.id: raised[m.id]
+        | (frozenset() if m.official else frozenset(s.category for s in suggested(m.text, set(raised[m.id]))))
+        for m in chosen
+    }
+    print()
+    print(
+        "with the model's suggestions counted as raised (never filed: the user confirms or dismisses each):"
+    )
+    print_table(chosen, suggested_too, names)
 
     seconds, rounds = per_message_seconds(chosen, lambda m: text_hits(m.text, catalog.judgement, m.official))
 

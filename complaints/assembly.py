@@ -88,7 +88,7 @@ NIGHT_LEVELS = {"22:00-08:00": "strong", "21:00-22:00": "weak"}
 CALL_RULES = ("calls-per-day-attempts", "calls-per-day-connected", "unanswered-attempts-per-number")
 # What a tally counts as messages: those sent from an address, and screenshots of chats.
 WRITTEN_KINDS = (*MESSAGE_KINDS, "image")
-STRENGTH_RANK = {"strong": 0, "moderate": 1, "weak": 2}
+STRENGTH_RANK = {"strong": 0, "moderate": 1, "weak": 2, "suggestion": 3}  # a confirmed suggestion last
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, select, update
+from sqlalchemy import Connection, Table, or_, select, update
 
 from evidence import custody
 from evidence.database import bulk_cache, sqlite_datetime
@@ -199,11 +199,17 @@ def _upserter(conn: Connection, table: Table, now: datetime) -> Callable[[Sequen
     return upsert
 
 
+SUGGESTION = "suggestion"  # the strength of what the statistical model alone raised (rules.suggest)
+
+
 @dataclass(frozen=True)
 class FindingFilter:
     category: int | None = None
     party: str | None = None
     include_dismissed: bool = True
+    # Suggestions are the model's, not findings: listed only when asked for, and in documents
+    # only once the user confirmed them.
+    suggestions: bool = False  # True: only the unconfirmed suggestions, to review
 
 
 def list_findings(store: Store, f: FindingFilter = FindingFilter()) -> list[FindingRecord]:
@@ -219,6 +225,10 @@ def list_findings(store: Store, f: FindingFilter = FindingFilter()) -> list[Find
             q = q.where(Finding.party == f.party)
         if not f.include_dismissed:
             q = q.where(Finding.status != "dismissed")
+        if f.suggestions:
+            q = q.where(Finding.strength == SUGGESTION, Finding.status == "auto")
+        else:
+            q = q.where(or_(Finding.strength != SUGGESTION, Finding.status == "confirmed"))
         rows = list(s.scalars(q))
         event_ids = {e for r in rows for e in r.events}
         item_of = dict(s.execute(select(Event.id, Event.item_id).where(Event.id.in_(event_ids))).all())

@@ -22,7 +22,7 @@ from evidence.numbers import labelled, shown
 from evidence.records import EventRecord, FindingDraft, PartyRecord
 from evidence.rules.catalog import Catalog, finding_key, load_catalog
 from evidence.rules.fees import loan_findings
-from evidence.rules.texts import TextJudge, is_collection_text
+from evidence.rules.texts import TextJudge, excerpt, is_collection_text
 from evidence.rules.timing import (
     burst_findings,
     day_count_findings,
@@ -109,7 +109,8 @@ def text_findings(
     parties: Sequence[PartyRecord] = (),
 ) -> list[FindingDraft]:
     by_category = {r.category: r for r in catalog.rules.values() if r.id.startswith("text-")}
-    instruments = {c: catalog.instrument_names(r.instruments) for c, r in by_category.items()}
+    by_suggestion = {r.category: r for r in catalog.rules.values() if r.id.startswith("suggested-")}
+    instruments = {r.id: catalog.instrument_names(r.instruments) for r in catalog.rules.values()}
     tz = settings.timezone
     names: dict[str | None, str] = {}  # a few hundred numbers send hundreds of thousands of messages
     out = []
@@ -121,8 +122,10 @@ def text_findings(
             pass
         elif not (e.direction == "in" and e.number in who):
             continue
-        hits = judge.hits(e.text, e.number_class == "court")
-        if not hits:
+        official = e.number_class == "court"
+        hits = judge.hits(e.text, official)
+        suggestions = () if official else judge.suggestions(e.text, hits)
+        if not hits and not suggestions:
             continue
         when = minute_text(e.at.astimezone(tz))
         name = names.get(e.number)
@@ -134,5 +137,11 @@ def text_findings(
             explanation = rule.explanation.format(
                 when=when, who=name, excerpt=hit.excerpt, words=hit.words, act=hit.act
             )
-            out.append(event_draft(rule, e, explanation, party, instruments[hit.category]))
+            out.append(event_draft(rule, e, explanation, party, instruments[rule.id]))
+        for suggestion in suggestions:
+            rule = by_suggestion[suggestion.category]
+            explanation = rule.explanation.format(
+                when=when, who=name, excerpt=excerpt(e.text, 0), words=suggestion.words
+            )
+            out.append(event_draft(rule, e, explanation, party, instruments[rule.id]))
     return out

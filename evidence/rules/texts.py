@@ -39,6 +39,7 @@ from evidence.rules.normalise import (
     phonetic_syllables,
     variants,
 )
+from evidence.rules.suggest import Suggestion, suggested
 
 EXCERPT_CHARS = 60
 TEXT_CATEGORIES = (1, 4, 5, 6, 7, 8)
@@ -509,6 +510,15 @@ class TextJudge:
         self._judgement = judgement  # loaded on the first text: pypinyin's tables cost ~30 MB
         self._exact: dict[tuple[str, bool], list[TextHit]] = {}
         self._masked: dict[tuple[str, bool], list[TextHit]] = {}
+        self._suggested: dict[str, tuple[Suggestion, ...]] = {}
+
+    def suggestions(self, text: str, hits: list[TextHit]) -> tuple[Suggestion, ...]:
+        """The categories the statistical model suggests for a collector's text beyond `hits`
+        (evidence.rules.suggest): never filed, only offered to the user to confirm."""
+        found = self._suggested.get(text)
+        if found is None:
+            found = self._suggested[text] = tuple(suggested(text, {h.category for h in hits}))
+        return found
 
     def hits(self, text: str, official_sender: bool) -> list[TextHit]:
         found = self._exact.get((text, official_sender))

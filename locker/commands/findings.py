@@ -43,9 +43,16 @@ def finding_json(f: FindingRecord, store: Store) -> dict[str, Any]:
 @click.command(name="findings")
 @click.option("--category", type=click.IntRange(1, 10), help="Only this category (1–10).")
 @click.option("--party", help="Only findings against this party.")
+@click.option(
+    "--suggestions",
+    is_flag=True,
+    help="Instead: what the statistical model suggests and no rule found, for you to confirm or dismiss.",
+)
 @json_option
 @pass_app
-def findings_cmd(app: AppContext, category: int | None, party: str | None, as_json: bool) -> None:
+def findings_cmd(
+    app: AppContext, category: int | None, party: str | None, suggestions: bool, as_json: bool
+) -> None:
     """The violations found in the evidence, each with its explanation and the events behind it.
 
     \b
@@ -58,12 +65,17 @@ def findings_cmd(app: AppContext, category: int | None, party: str | None, as_js
     A text finding quotes the words that made it and names the act it judged them to be.
     A message in several categories is one message: totals count it once.
 
+    A model trained on labelled messages also suggests categories the rules did not find
+    (veiled threats, dialect). Suggestions are not findings: they are listed with
+    --suggestions, and go into reports only once you `locker confirm` them.
+
     \b
     Example:
       locker findings --category 3
     """
     store = app.store()
-    rows = core.list_findings(store, core.FindingFilter(category=category, party=party))
+    chosen = core.FindingFilter(category=category, party=party, suggestions=suggestions)
+    rows = core.list_findings(store, chosen)
     if as_json:
         emit_json([finding_json(f, store) for f in rows])
         return
@@ -80,7 +92,16 @@ def findings_cmd(app: AppContext, category: int | None, party: str | None, as_js
         )
     # Findings are not acts: one message can be in three categories, one call both frequent and late.
     acts = len({e for f in rows for e in f.events})
+    if suggestions:
+        status(
+            f"{len(rows)} suggestions on {acts} events: "
+            "`locker confirm N` files one, `locker dismiss N` drops it"
+        )
+        return
     status(f"{len(rows)} findings on {acts} distinct events (an event in several categories counts once)")
+    waiting = core.list_findings(store, core.FindingFilter(category=category, party=party, suggestions=True))
+    if waiting:
+        status(f"{len(waiting)} suggestions to review: `locker findings --suggestions`")
 
 
 def _numbers(numbers: tuple[str, ...], shown: int = 3) -> str:

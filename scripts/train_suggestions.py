@@ -1,0 +1,255 @@
+"""Train the suggestion model (evidence/rules/suggest.py) from the judgement corpus, reproducibly.
+
+The phrase rules miss veiled threats, threats told as stories and dialect. This script fits one
+binary L2 logistic regression per text category (1, 4, 5, 6, 7, 8) over the distinct character
+1-, 2- and 3-grams of normalise(text), and writes templates/rules/judgement/suggestions.json,
+which suggest.py applies in pure Python.
+
+    .venv/bin/python scripts/train_suggestions.py            # rewrite the model file
+    .venv/bin/python scripts/train_suggestions.py --check    # exit 1 if the file is stale
+
+What it learns from, and what it never sees:
+
+- Only the development four fifths of tests/data/judgement/*.jsonl. The held-out fifth is
+  selected exactly as bench/judgement.py selects it (that module is imported, not copied), so
+  the benchmark's held-out score stays a measure of wording nobody trained on.
+- Messages from official senders (court, police, regulator) are left out: the caller never asks
+  about them, and a real court's notice would teach category 7 the wrong lesson.
+
+A suggestion only matters where the rules did not already raise the category, so each
+category's decision threshold is chosen by 5-fold cross-validation over the development set
+for precision on exactly those messages: the lowest threshold at which the out-of-fold
+suggestions among messages the rules left unflagged for that category are still at least
+TARGET_PRECISION right (suggestions are cheap to dismiss, but must not drown the user). Where
+no threshold reaches it with MIN_RIGHT right suggestions, the category is never suggested
+(threshold null). Messages the rules missed are weighted RESIDUAL_WEIGHT times in training,
+since those are the ones the model is for.
+
+Deterministic: folds come from a hash of the message id, the optimiser is plain full-batch
+Nesterov gradient descent from zero for a fixed number of steps, features are indexed in sorted
+order, and weights are rounded to integers in 1/SCALE of a log-odds unit (so scores are exact
+integer sums, the same in any order) and written with sorted keys: re-running the script
+reproduces the file byte for byte. Needs numpy (already installed with
+the OCR extras); the runtime does not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib.util
+import json
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a script from anywhere: import the checkout's packages
+    sys.path.insert(0, str(ROOT))
+
+from evidence.rules import load_catalog  # noqa: E402
+from evidence.rules.normalise import normalise  # noqa: E402
+from evidence.rules.suggest import MODEL_VERSION, ngrams  # noqa: E402
+
+CORPUS = ROOT / "tests" / "data" / "judgement"
+OUTPUT = ROOT / "templates" / "rules" / "judgement" / "suggestions.json"
+CATEGORIES = (1, 4, 5, 6, 7, 8)
+
+MIN_DOCUMENT_FREQUENCY = 2  # an n-gram seen in one message only is that message, not a pattern
+L2 = 1e-4  # on the mean log-loss
+STEPS = 400
+STEP_SIZE = 1.0
+MOMENTUM = 0.9
+RESIDUAL_WEIGHT = 3.0  # weight of a positive message the rules missed, relative to the others
+KEEP = 6000  # n-grams kept per category, largest |weight| first (3,000 cost category 1 its recall)
+SCALE = 10_000  # weights, bias and threshold are written as integers, in 1/SCALE of a log-odds unit
+FOLDS = 5
+TARGET_PRECISION = 0.80  # on messages the rules did not flag for the category
+MIN_RIGHT = 3  # right out-of-fold suggestions needed before a threshold is trusted
+
+
+def load_bench() -> ModuleType:
+    """bench/judgement.py, for its corpus reader and its held-out selection (not a package)."""
+    spec = importlib.util.spec_from_file_location("bench_judgement", ROOT / "bench" / "judgement.py")
+    if spec is None or spec.loader is None:
+        raise ImportError("bench/judgement.py not found")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("bench_judgement", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+def fold_of(message_id: str) -> int:
+    """The cross-validation fold of a development message: from the same hash as the held-out
+    selection, but its quotient by 5, so folds are independent of being held out."""
+    return (int(hashlib.sha256(message_id.encode()).hexdigest(), 16) // 5) % FOLDS
+
+
+class Data:
+    """The training messages as a sparse binary matrix over a sorted n-gram vocabulary."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        grams = [ngrams(normalise(t)) for t in texts]
+        df: Counter[str] = Counter()
+        for g in grams:
+            df.update(g)
+        self.vocabulary = sorted(f for f, n in df.items() if n >= MIN_DOCUMENT_FREQUENCY)
+        index = {f: i for i, f in enumerate(self.vocabulary)}
+        self.rows = [np.array(sorted(index[f] for f in g if f in index), dtype=np.int64) for g in grams]
+
+    def matrix(self, select: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Column indices and row numbers of the non-zero entries of the selected rows."""
+        rows = [self.rows[i] for i in select]
+        columns = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+        row_of = np.repeat(np.arange(len(rows)), [len(r) for r in rows])
+        return columns, row_of
+
+
+def fit(data: Data, select: np.ndarray, y: np.ndarray, sample_weight: np.ndarray) -> tuple[np.ndarray, float]:
+    """L2 logistic regression by full-batch Nesterov gradient descent, STEPS steps from zero."""
+    columns, row_of = data.matrix(select)
+    n, v = len(select), len(data.vocabulary)
+    sw = sample_weight / sample_weight.sum()
+    w, b = np.zeros(v), 0.0
+    vw, vb = np.zeros(v), 0.0
+    for _ in range(STEPS):
+        wl, bl = w + MOMENTUM * vw, b + MOMENTUM * vb
+        z = np.bincount(row_of, weights=wl[columns], minlength=n) + bl
+        residual = (1.0 / (1.0 + np.exp(-z)) - y) * sw
+        gw = np.bincount(columns, weights=residual[row_of], minlength=v) + L2 * wl
+        gb = float(residual.sum())
+        vw, vb = MOMENTUM * vw - STEP_SIZE * gw, MOMENTUM * vb - STEP_SIZE * gb
+        w, b = w + vw, b + vb
+    return w, b
+
+
+def prune(vocabulary: Sequence[str], w: np.ndarray, b: float) -> tuple[dict[str, int], int]:
+    """The KEEP n-grams of largest |weight|, as the integers written (ties broken by n-gram)."""
+    scaled = [(round(float(x) * SCALE), f) for f, x in zip(vocabulary, w, strict=True)]
+    kept = sorted((p for p in scaled if p[0]), key=lambda p: (-abs(p[0]), p[1]))[:KEEP]
+    return {f: x for x, f in kept}, round(b * SCALE)
+
+
+def apply(weights: dict[str, int], bias: int, text: str) -> int:
+    """The scaled log-odds suggest.py computes for a text: integers, so exact in any order."""
+    return bias + sum(weights.get(g, 0) for g in ngrams(normalise(text)))
+
+
+def choose_threshold(scores: Sequence[int], right: Sequence[bool]) -> dict[str, Any]:
+    """The lowest threshold keeping out-of-fold precision ≥ TARGET_PRECISION (with MIN_RIGHT right),
+    halfway between the last score suggested and the next; threshold None when none does."""
+    order = sorted(range(len(scores)), key=lambda i: (-scores[i], i))
+    best, hits = None, 0
+    for k, i in enumerate(order, 1):
+        hits += right[i]
+        if hits >= MIN_RIGHT and hits >= TARGET_PRECISION * k:
+            best = (k, hits)
+    missed = sum(right)
+    if best is None:
+        return {"threshold": None, "cv_suggested": 0, "cv_right": 0, "rule_missed": missed}
+    k, hits = best
+    last = scores[order[k - 1]]
+    after = scores[order[k]] if k < len(order) else last - SCALE
+    return {
+        "threshold": (last + after + 1) // 2,  # suggested when the scaled log-odds reach it
+        "cv_suggested": k,
+        "cv_right": hits,
+        "cv_precision": round(hits / k, 3),
+        "cv_recall_of_rule_misses": round(hits / missed, 3) if missed else None,
+        "rule_missed": missed,
+    }
+
+
+def corpus_hashes(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*.jsonl"))}
+
+
+def build(corpus: Path = CORPUS, log: bool = False) -> bytes:
+    """The model file's bytes, trained on the development four fifths of the corpus."""
+    bench = load_bench()
+    messages, problems, _ = bench.load_corpus(corpus)
+    if problems:
+        raise ValueError(f"corpus lines skipped: {problems[:3]}")
+    dev = [m for m in messages if not bench.is_held_out(m.id) and not m.official]
+    judgement = load_catalog().judgement
+    raised = [{h.category for h in bench.text_hits(m.text, judgement, official_sender=False)} for m in dev]
+    data = Data([m.text for m in dev])
+    folds = np.array([fold_of(m.id) for m in dev])
+    everyone = np.arange(len(dev))
+
+    per_category: dict[str, dict[str, Any]] = {}
+    tables: dict[str, dict[str, int]] = {}
+    for c in CATEGORIES:
+        y = np.array([c in m.categories for m in dev], dtype=float)
+        unflagged = np.array([c not in r for r in raised])
+        sample_weight = np.where(unflagged & (y == 1), RESIDUAL_WEIGHT, 1.0)
+        scores = [0] * len(dev)
+        for k in range(FOLDS):
+            train = everyone[folds != k]
+            weights, bias = prune(data.vocabulary, *fit(data, train, y[train], sample_weight[train]))
+            for i in everyone[folds == k]:
+                scores[i] = apply(weights, bias, dev[i].text)
+        candidates = [i for i in everyone if unflagged[i]]
+        chosen = choose_threshold([scores[i] for i in candidates], [bool(y[i]) for i in candidates])
+        weights, bias = prune(data.vocabulary, *fit(data, everyone, y, sample_weight))
+        per_category[str(c)] = {"bias": bias, **chosen}
+        tables[str(c)] = weights
+        if log:
+            print(f"category {c}: {chosen}", file=sys.stderr)
+
+    header = {
+        "version": MODEL_VERSION,
+        "corpus": corpus_hashes(corpus),
+        "trained_on": (
+            f"development four fifths of the corpus (held-out fifth as in bench/judgement.py excluded),"
+            f" official senders excluded: {len(dev)} messages"
+        ),
+        "features": "distinct character 1-, 2- and 3-grams of evidence.rules.normalise.normalise(text)",
+        "model": (
+            "per category, L2 logistic regression: log-odds = (bias + sum of the weights of the n-grams"
+            " present) / scale; suggested when bias + sum >= threshold (null: never)"
+        ),
+        "scale": SCALE,
+        "training": {
+            "l2": L2,
+            "steps": STEPS,
+            "step_size": STEP_SIZE,
+            "momentum": MOMENTUM,
+            "min_document_frequency": MIN_DOCUMENT_FREQUENCY,
+            "residual_weight": RESIDUAL_WEIGHT,
+            "kept_per_category": KEEP,
+            "folds": FOLDS,
+            "target_precision_on_unflagged": TARGET_PRECISION,
+            "min_right": MIN_RIGHT,
+        },
+        "categories": per_category,
+    }
+    model = {"header": header, "weights": tables}
+    text = json.dumps(model, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return (text + "\n").encode("utf-8")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument(
+        "--check", action="store_true", help="exit 1 if the model file differs from a fresh build"
+    )
+    ap.add_argument("--out", type=Path, default=OUTPUT, help=f"where to write (default {OUTPUT})")
+    a = ap.parse_args(argv)
+    built = build(log=True)
+    if a.check:
+        same = a.out.is_file() and a.out.read_bytes() == built
+        print(f"{a.out}: {'up to date' if same else 'stale: re-run scripts/train_suggestions.py'}")
+        return 0 if same else 1
+    a.out.write_bytes(built)
+    print(f"wrote {a.out} ({len(built):,} bytes)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
