@@ -13,15 +13,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from evidence.errors import BadInputError
-from evidence.importers import parser_for
+from evidence.importers import export_formats, parser_for
 from evidence.records import ParsedEvent, SkippedRecord
 from tests.test_importers_bounds import SealedStream
+from tests.test_importers_carrier import china_mobile, pdf_bytes, xls_bytes, xlsx_bytes
+from tests.test_importers_wechat import COLLECTOR, ME, pc_row, wechatmsg_csv
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 DATA = Path(__file__).resolve().parent / "data" / "exports"
 TZ = ZoneInfo("Asia/Shanghai")
 XML_FORMATS = ["sbr-sms", "sbr-calls", "superbackup-calls"]
-FORMATS = [*XML_FORMATS, "csv", "ios-sms", "ios-calls"]
+FORMATS = list(export_formats())  # every registered format: a new importer is fuzzed from its first day
 CSV_SEED = "号码,联系人,类型,时间,通话时长\n17155550001,,来电,2026-08-11 09:10:00,2分05秒\n".encode("gb18030")
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -123,9 +125,53 @@ def test_mutated_text_exports(export_format: str, data: st.DataObject) -> None:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.sampled_from(["ios-sms", "ios-calls", "csv", "sbr-sms"]), st.data())
+@given(st.sampled_from(["ios-sms", "ios-calls", "android-sms", "android-calls", "csv", "sbr-sms"]), st.data())
 def test_mutated_databases(export_format: str, data: st.DataObject) -> None:
-    outcome(export_format, data.draw(mutated(ios_seeds())))
+    outcome(export_format, data.draw(mutated((*ios_seeds(), android_seed()))))
+
+
+@cache
+def android_seed() -> bytes:
+    db = sqlite3.connect(":memory:")
+    db.execute(
+        "CREATE TABLE sms (_id INTEGER PRIMARY KEY, address TEXT, date INTEGER, type INTEGER, body TEXT)"
+    )
+    db.execute(
+        "CREATE TABLE calls (_id INTEGER PRIMARY KEY, number TEXT, date INTEGER,"
+        " duration INTEGER, type INTEGER)"
+    )
+    db.executemany(
+        "INSERT INTO sms VALUES (?, '17155550001', ?, ?, ?)",
+        [(i, 1786518000000 + i, 1 + i % 2, f"第{i}条") for i in range(1, 20)],
+    )
+    db.executemany(
+        "INSERT INTO calls VALUES (?, '17155550001', ?, ?, ?)",
+        [(i, 1786518000000 + i, i, 1 + i % 3) for i in range(1, 20)],
+    )
+    data = db.serialize()
+    db.close()
+    return data
+
+
+@cache
+def table_seeds() -> tuple[bytes, ...]:
+    """A carrier statement as .xlsx, .xls and PDF, a .vmsg and a WeChat export (built once)."""
+    table = china_mobile()
+    vmsg = (
+        "BEGIN:VMSG\r\nVERSION:1.1\r\nBEGIN:VCARD\r\nTEL:17155550001\r\nEND:VCARD\r\nBEGIN:VBENV\r\n"
+        "BEGIN:VBODY\r\nX-BOX:INBOX\r\nDate:2026/08/12 15:00:00\r\n还钱\r\n"
+        "END:VBODY\r\nEND:VBENV\r\nEND:VMSG\r\n"
+    ).encode()
+    wechat = wechatmsg_csv(
+        [pc_row(1, 1, 0, 0, 1786518000, "还钱", COLLECTOR), pc_row(2, 1, 0, 1, 1786518060, "好", ME)]
+    )
+    return xlsx_bytes(table), xls_bytes(table), pdf_bytes(table), vmsg, wechat
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(["xlsx", "xls", "pdf-table", "vmsg", "wechat-csv", "wechat-txt", "csv"]), st.data())
+def test_mutated_tables_statements_and_chats(export_format: str, data: st.DataObject) -> None:
+    outcome(export_format, data.draw(mutated(table_seeds())))
 
 
 @FUZZ

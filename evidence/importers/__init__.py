@@ -50,7 +50,15 @@ from evidence.importers.wechat import WechatExporterIosCsv, WeChatMsgCsv, WeChat
 from evidence.records import ParsedEvent, SkippedRecord
 from evidence.sniff import Sniffed, decode_head
 
-__all__ = ["ExportStream", "ImportFormat", "event_key", "parse_export", "parser_for", "recognise"]
+__all__ = [
+    "ExportStream",
+    "ImportFormat",
+    "event_key",
+    "export_formats",
+    "parse_export",
+    "parser_for",
+    "recognise",
+]
 
 
 class ImportFormat(Protocol):
@@ -86,12 +94,17 @@ _KEY_VERSION = "event-key-v1"
 _KEY_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
+def export_formats() -> tuple[str, ...]:
+    """The names of every export format a file can be read as (`Item.export_format`)."""
+    return tuple(sorted(_FORMATS))
+
+
 def parser_for(export_format: str) -> ImportFormat:
     """The parser registered for an export format name; BadInputError for an unknown one."""
     try:
         return _FORMATS[export_format]
     except KeyError:
-        raise BadInputError("unsupported export format; supported: " + ", ".join(sorted(_FORMATS))) from None
+        raise BadInputError("unsupported export format; supported: " + ", ".join(export_formats())) from None
 
 
 def parse_export(export_format: str, path: Path, tz: ZoneInfo) -> Iterator[ParsedEvent | SkippedRecord]:
