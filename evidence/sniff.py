@@ -229,7 +229,16 @@ def _csv(text: str, name: str) -> Sniffed | None:
 _TIME_CELL = re.compile(
     r"\s*\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}.*|\s*\d{1,2}-\d{1,2}\s+\d{1,2}:\d{2}.*"
 )
-_PHONE_CELL = re.compile(r"\s*\"?\+?\d[\d \-]{4,18}\"?\s*")
+# A phone number as a record's cell holds it: a mainland mobile or landline, or an international
+# number. Short service codes are left out on purpose: a 5- or 6-digit cell is as often an amount.
+_PHONE_CELL = re.compile(
+    r"\s*\"?(?:\+?86[ \-]?)?(?:1[3-9]\d[ \-]?\d{4}[ \-]?\d{4}|0\d{2,3}[ \-]?\d{7,8})\"?\s*|\s*\+\d{8,15}\s*"
+)
+
+
+def looks_like_phone_number(cell: str) -> bool:
+    """Whether a table cell is plainly a phone number (see `_PHONE_CELL`)."""
+    return _PHONE_CELL.fullmatch(cell) is not None
 
 
 def _looks_like_record(cells: list[str]) -> bool:

@@ -381,3 +381,13 @@ def test_english_exporter_headers_and_dates() -> None:
     assert (a.kind, a.direction, a.raw_number, a.text) == ("sms", "in", "17155550001", "还钱")
     assert a.at == datetime(2026, 3, 2, 22, 5, 9, tzinfo=TZ) and a.contact == "闪电贷"
     assert (b.direction, b.text) == ("out", "别再打了")
+
+
+def test_a_headerless_table_of_amounts_is_not_taken_for_calls() -> None:
+    """Dates beside 6-digit amounts are a bank statement, not a call log: no phone number in sight."""
+    statement = csv_bytes(
+        [["2026-03-01 10:00:00", "100000", "转账", "500"], ["2026-03-02 11:00:00", "200000", "消费", "30"]]
+    )
+    assert sniff(statement, "bank.csv").export_format is None
+    with pytest.raises(BadInputError, match="no header row"):
+        parse("csv", statement)

@@ -60,6 +60,7 @@ from evidence.errors import BadInputError, TruncatedInputError
 from evidence.importers.android_codes import CALL_TYPES, SMS_TYPES, contact_name
 from evidence.importers.limits import UnreadableRecordError, capped
 from evidence.records import ParsedEvent, SkippedRecord
+from evidence.sniff import looks_like_phone_number
 
 HEADER_SEARCH_ROWS = 30  # China Mobile's spreadsheet has 5 title rows; a PDF's first page a dozen lines
 
@@ -176,7 +177,6 @@ _LONGEST_TIME = 64  # longer cells are not times; the bound also keeps the regex
 _DURATION_UNITS = re.compile(
     r"(?:(?P<h>\d+)\s*(?:小时|时|h))?\s*(?:(?P<m>\d+)\s*(?:分钟|分|m|min))?\s*(?:(?P<s>\d+)\s*(?:秒|s|sec))?"
 )
-_PHONE_LIKE = re.compile(r"\+?[\d\- ()]{5,20}")
 
 
 @dataclass(frozen=True)
@@ -272,7 +272,7 @@ def _roles_by_shape(cells: Sequence[str], tz: ZoneInfo) -> dict[str, list[int]] 
             continue
         if "time" not in roles and _is_time(cell, tz):
             roles["time"] = [index]
-        elif "number" not in roles and _PHONE_LIKE.fullmatch(cell) and sum(ch.isdigit() for ch in cell) >= 5:
+        elif "number" not in roles and looks_like_phone_number(cell):
             roles["number"] = [index]
         elif call_type(cell) != (None, None) or sms_direction(cell) is not None:
             roles.setdefault("type", []).append(index)
