@@ -14,6 +14,7 @@ from xml.sax.saxutils import escape
 from PIL import Image as PILImage
 from reportlab.graphics.shapes import Drawing, Line, Rect, String
 from reportlab.lib import colors
+from reportlab.lib import textsplit as _textsplit
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -31,6 +32,7 @@ from reportlab.platypus import (
     Table,
     TableStyle,
 )
+from reportlab.platypus import paragraph as _paragraph
 
 from complaints.assembly import EVENT_NAMES, WRITTEN_KINDS, Complaint
 from evidence.errors import UsageError
@@ -38,6 +40,13 @@ from evidence.numbers import shown
 from evidence.outputs import check_output_path, private_output
 from evidence.resources import resource_dir
 from evidence.rules.timing import connected
+
+# Chinese line breaking (避头): a closing mark never begins a line. ReportLab's CJK wrapping hangs
+# a character that may not begin a line at the end of the line before, but its list is Japanese
+# (it has 。、 but not ，；：？！》” …); the Chinese ones are added once, here.
+CANNOT_START_LINE = "，。、；：？！）》〉」』】〕”’…～%"
+for _module in (_paragraph, _textsplit):  # a multi-fragment paragraph, and a plain one
+    _module.ALL_CANNOT_START += "".join(c for c in CANNOT_START_LINE if c not in _module.ALL_CANNOT_START)
 
 FONT_CANDIDATES = (
     Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),

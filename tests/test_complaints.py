@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 import subprocess
@@ -98,3 +99,27 @@ def test_thumbnails_carry_no_exif(cli_home: Path, tmp_path: Path) -> None:
     for p in extracted:
         with Image.open(p) as im:
             assert not im.getexif()
+
+
+def test_a_single_closing_mark_never_begins_a_line() -> None:
+    """避头: a closing mark after a character hangs on that line, whatever the width (ReportLab's
+    own list is Japanese and lacks ，；：？！》” …). Runs of two marks are not handled yet."""
+    from reportlab.platypus import Paragraph
+
+    from complaints import render
+
+    font, _ = render.register_font(None)
+    style = render._styles(font)["base"]
+    text = (
+        "催收人员称，如不还款将联系你的家人；并称：“我们会去你单位！”你同意吗？《治安管理处罚法》第五十条" * 3
+    )
+    for width in range(120, 480, 7):
+        para = Paragraph(render.escape(text), style)
+        para.wrap(width, 10_000)
+        lines = ["".join(line[1]) for line in para.blPara.lines]
+        for before, line in itertools.pairwise(lines):
+            # A mark may begin a line only when it follows another one hung on the line before.
+            assert line[0] not in render.CANNOT_START_LINE or before[-1] in render.CANNOT_START_LINE, (
+                width,
+                line,
+            )
