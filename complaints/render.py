@@ -41,12 +41,68 @@ from evidence.outputs import check_output_path, private_output
 from evidence.resources import resource_dir
 from evidence.rules.timing import connected
 
-# Chinese line breaking (避头): a closing mark never begins a line. ReportLab's CJK wrapping hangs
-# a character that may not begin a line at the end of the line before, but its list is Japanese
-# (it has 。、 but not ，；：？！》” …); the Chinese ones are added once, here.
+# Chinese line breaking (避头尾): a closing mark never begins a line, an opening one never ends
+# one. A plain paragraph is wrapped by `_kinsoku_split` (put in place of ReportLab's character-
+# by-character split); a paragraph of several fragments by ReportLab's CJK wrapping, which hangs
+# one character that may not begin a line, from its Japanese list, to which the Chinese marks
+# are added.
 CANNOT_START_LINE = "，。、；：？！）》〉」』】〕”’…～%"
-for _module in (_paragraph, _textsplit):  # a multi-fragment paragraph, and a plain one
-    _module.ALL_CANNOT_START += "".join(c for c in CANNOT_START_LINE if c not in _module.ALL_CANNOT_START)
+CANNOT_END_LINE = "（《〈「『【〔“‘"
+_paragraph.ALL_CANNOT_START += "".join(c for c in CANNOT_START_LINE if c not in _paragraph.ALL_CANNOT_START)
+
+
+def _units(word: str) -> list[tuple[int, int]]:
+    """(start, end) of the pieces a line may not be broken inside: an ASCII word or one other
+    character, with the opening marks before it and the closing marks after it."""
+    units: list[tuple[int, int]] = []
+    i, n = 0, len(word)
+    while i < n:
+        start = i
+        while i < n - 1 and word[i] in CANNOT_END_LINE:
+            i += 1
+        if word[i].isascii() and word[i].isalnum():
+            while i < n and word[i].isascii() and word[i].isalnum():
+                i += 1
+        else:
+            i += 1
+        while i < n and word[i] in CANNOT_START_LINE:
+            i += 1
+        units.append((start, i))
+    return units
+
+
+_EPSILON = 1e-6  # points: widths are sums of floats
+
+
+def _kinsoku_split(word: str, widths: list[float], max_widths: Any) -> list[list[Any]]:
+    """`textsplit.dumbSplit` with 避头尾: lines of whole units (see `_units`); a unit wider than a
+    line (a hash in a narrow column) is cut between characters as ReportLab would."""
+    limits = list(max_widths) if isinstance(max_widths, list | tuple) else [max_widths]
+    lines: list[list[Any]] = []
+    line_start, used = 0, 0.0
+
+    def limit() -> float:
+        return float(limits[min(len(lines), len(limits) - 1)])
+
+    for start, end in _units(word):
+        width = sum(widths[start:end])
+        if used + width > limit() + _EPSILON and start > line_start:
+            lines.append([limit() - used, word[line_start:start]])
+            line_start, used = start, 0.0
+        if width <= limit() + _EPSILON:
+            used += width
+            continue
+        for k in range(start, end):  # wider than a line (a hash in a narrow column): cut it
+            if used + widths[k] > limit() + _EPSILON and k > line_start:
+                lines.append([limit() - used, word[line_start:k]])
+                line_start, used = k, 0.0
+            used += widths[k]
+    if line_start < len(word):
+        lines.append([limit() - used, word[line_start:]])
+    return lines
+
+
+_textsplit.dumbSplit = _kinsoku_split  # type: ignore[assignment]
 
 FONT_CANDIDATES = (
     Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),

@@ -101,25 +101,29 @@ def test_thumbnails_carry_no_exif(cli_home: Path, tmp_path: Path) -> None:
             assert not im.getexif()
 
 
-def test_a_single_closing_mark_never_begins_a_line() -> None:
-    """避头: a closing mark after a character hangs on that line, whatever the width (ReportLab's
-    own list is Japanese and lacks ，；：？！》” …). Runs of two marks are not handled yet."""
+def test_no_line_begins_with_a_closing_mark_or_ends_with_an_opening_one() -> None:
+    """避头尾 at every width, in every paragraph style; the text is kept whole, and a hash too long for
+    its column is still cut."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
     from reportlab.platypus import Paragraph
 
     from complaints import render
 
     font, _ = render.register_font(None)
-    style = render._styles(font)["base"]
     text = (
-        "催收人员称，如不还款将联系你的家人；并称：“我们会去你单位！”你同意吗？《治安管理处罚法》第五十条" * 3
+        "催收人员称，如不还款将联系你的家人；并称：“我们会去你单位！”你同意吗？《治安管理处罚法》第五十条。”。"
+        * 2
     )
-    for width in range(120, 480, 7):
-        para = Paragraph(render.escape(text), style)
-        para.wrap(width, 10_000)
-        lines = ["".join(line[1]) for line in para.blPara.lines]
-        for before, line in itertools.pairwise(lines):
-            # A mark may begin a line only when it follows another one hung on the line before.
-            assert line[0] not in render.CANNOT_START_LINE or before[-1] in render.CANNOT_START_LINE, (
-                width,
-                line,
-            )
+    text += "a3f9" * 16
+    for name, style in render._styles(font).items():
+        for width in range(60, 480, 7):
+            para = Paragraph(render.escape(text), style)
+            para.wrap(width, 10_000)
+            lines = ["".join(line[1]) for line in para.blPara.lines]
+            assert "".join(lines) == text, (name, width)
+            for before, line in itertools.pairwise(lines):
+                assert line[0] not in render.CANNOT_START_LINE, (name, width, line)
+                assert before[-1] not in render.CANNOT_END_LINE, (name, width, before)
+            for line in lines:
+                too_wide = stringWidth(line, style.fontName, style.fontSize) > width + 0.01
+                assert not too_wide or len(line) == 1 or line.isascii(), (name, width, line)
