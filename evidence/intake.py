@@ -516,7 +516,7 @@ def _describe(
     """The item row, its facts and events, all read from the sealed bytes."""
     head = sealed.read(HEAD_BYTES)
     sealed.seek(0)
-    sniffed = recognise(sniff(head, original.name), sealed, original.name)
+    sniffed = recognise(sniff(head, original.name), sealed, head, original.name)
     claims, names, media = extract_claims(original, sniffed, sealed, store)
     at, tz_assumed = choose_capture_time(names, media, claims, store.now())
     number = parse_number(names.number) if names and names.number else None

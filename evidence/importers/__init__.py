@@ -42,7 +42,7 @@ from evidence.importers.ios_sms import IosMessages
 from evidence.importers.sbr import SbrCalls, SbrMessages
 from evidence.importers.sheets import pdf_rows
 from evidence.importers.statements import PdfTable, XlsTable, XlsxTable
-from evidence.importers.streams import ExportStream, read_up_to
+from evidence.importers.streams import ExportStream
 from evidence.importers.superbackup import SuperBackupCalls
 from evidence.importers.tables import HEADER_SEARCH_ROWS, find_layout
 from evidence.importers.vmsg import Vmsg
@@ -121,8 +121,9 @@ def _stream(parser: ImportFormat, path: Path, tz: ZoneInfo) -> Iterator[ParsedEv
         yield from parser.parse(stream, tz)
 
 
-def recognise(sniffed: Sniffed, stream: ExportStream, name: str = "") -> Sniffed:
-    """What the file's first bytes could not tell, asked of its content; the stream is rewound.
+def recognise(sniffed: Sniffed, stream: ExportStream, head: bytes, name: str = "") -> Sniffed:
+    """What the file's first bytes (`head`, as sniffed) could not tell, asked of its content; the
+    stream is rewound.
 
     A SQLite database is asked for its real tables (its schema may lie past the head sniffing
     saw); a PDF's first page for a call or message table (a carrier's statement, not a letter);
@@ -136,7 +137,7 @@ def recognise(sniffed: Sniffed, stream: ExportStream, name: str = "") -> Sniffed
         if sniffed.media_type == "application/pdf":
             return _pdf_table(stream) or sniffed
         if sniffed.media_type in ("text/csv", "text/plain"):
-            return _wechat(stream, name) or sniffed
+            return _wechat(head, name) or sniffed
         return sniffed
     except BadInputError:
         return sniffed
@@ -164,8 +165,8 @@ def _database(stream: ExportStream) -> Sniffed | None:
     return Sniffed("export", "application/x-sqlite3", found)
 
 
-def _wechat(stream: ExportStream, name: str) -> Sniffed | None:
-    found = looks_like_wechat(decode_head(read_up_to(stream, 1 << 16)), name)
+def _wechat(head: bytes, name: str) -> Sniffed | None:
+    found = looks_like_wechat(decode_head(head), name)
     if found is None:
         return None
     return Sniffed("export", "text/plain" if found == WeChatMsgTxt.name else "text/csv", found)

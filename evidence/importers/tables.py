@@ -246,21 +246,15 @@ def find_layout(cells: Sequence[str], title: Sequence[str], tz: ZoneInfo) -> Lay
 
 def _is_header(cells: Sequence[str], layout: Layout) -> bool:
     """Whether a row after the header is a header again (the same one, or another sheet's)."""
-    if _DIGIT.search("".join(cells)):  # a record has digits (its time); few headers do
-        return layout.header is not None and tuple(c.strip() for c in cells) == layout.header
     if layout.header is not None and tuple(c.strip() for c in cells) == layout.header:
         return True
+    if _DIGIT.search("".join(cells)):  # a record has digits (its time); another header has none
+        return False
     roles = map_columns(cells)
-    return (
-        "time" in roles
-        and len(roles) >= 3
-        and _time_cell(cells, roles) is not None
-        and not any(_TIME_LIKE.search(cells[i]) for i in roles["time"] if i < len(cells))
-    )
+    return "time" in roles and len(roles) >= 3 and _time_cell(cells, roles) is not None
 
 
 _DIGIT = re.compile(r"\d")
-_TIME_LIKE = re.compile(r"\d{1,2}\s*[:时点]\s*\d{2}|\d{1,4}\s*[-/.年月]\s*\d{1,2}")
 
 
 def _roles_by_shape(cells: Sequence[str], tz: ZoneInfo) -> dict[str, list[int]] | None:
@@ -343,16 +337,15 @@ def _row_outputs(
 def _not_a_record(row: Sequence[str], layout: Layout) -> bool:
     """A row whose time cannot be read and that is plainly not a record: passed over unreported.
 
-    A summary row ("合计", "总计: 15", "Total", by its first filled cell), the header repeated, or
-    a lone cell in a table of several columns (a page number, a note, the next page's title).
+    A summary row ("合计", "总计: 15", "Total", by its first filled cell), or a lone cell in a
+    table of several columns (a page number, a note, the next page's title). The header repeated
+    never gets here: `table_events` passes it over first (`_is_header`).
     Not reported on purpose: reporting them would make every such export end in a warning (exit
     4) that teaches the user to ignore warnings; a real record whose time is missing still has
     its number or text beside it and is reported.
     """
     filled = [cell.strip() for cell in row if cell.strip()]
     if not filled or _SUMMARY.match(filled[0]) is not None:
-        return True
-    if layout.header is not None and tuple(c.strip() for c in row) == layout.header:
         return True
     return len(filled) == 1 and len(layout.header or row) >= 3
 

@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from evidence.numbers import labelled, shown
 from evidence.records import EventRecord, FindingDraft, PartyRecord
 from evidence.rules.catalog import Catalog, finding_key, load_catalog
 from evidence.rules.fees import loan_findings
@@ -28,6 +27,7 @@ from evidence.rules.timing import (
     day_count_findings,
     event_draft,
     minute_text,
+    named,
     night_findings,
 )
 
@@ -88,10 +88,7 @@ def apply_rules(
 
 
 def describe(e: EventRecord, who: dict[str, str | None]) -> str:
-    party = who.get(e.number) if e.number else None
-    if party and e.number:
-        return f"{party}（{shown(e.number)}）"
-    return labelled(e.number) if e.number else "截图中的对方"
+    return named(e.number, who) if e.number else "截图中的对方"
 
 
 def screenshot_party(text: str, parties: Sequence[PartyRecord]) -> str | None:

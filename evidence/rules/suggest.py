@@ -104,23 +104,25 @@ class Suggester:
     def suggest(self, text: str, already: Collection[int]) -> list[Suggestion]:
         if not self.active:
             return []
-        found = [w for w in map(self.merged.get, ngrams(normalise(text))) if w is not None]
+        normalised = normalise(text)
+        grams = ngrams(normalised)
+        found = [w for w in map(self.merged.get, grams) if w is not None]
         sums = map(sum, zip(*found, strict=True)) if found else repeat(0)
         out = []
         for k, total in zip(self.active, sums, strict=False):  # repeat(0) never ends
             category = self.categories[k]
             score = self.biases[k] + total
             if score >= self.thresholds[k] and category not in already:
-                out.append(Suggestion(category, _probability(score / self.scale), self.reasons(text, k)))
+                reasons = self._reasons(normalised, grams, k)
+                out.append(Suggestion(category, _probability(score / self.scale), reasons))
         return out
 
-    def reasons(self, text: str, k: int) -> str:
+    def _reasons(self, normalised: str, grams: set[str], k: int) -> str:
         """The words that pushed category index k up most: the MAX_WORDS n-grams of largest
         positive weight (pairs and triples first: a single character explains little), where
-        they overlap in the text merged into one phrase ("一把" and "把火" as "一把火")."""
-        normalised = normalise(text)
+        they overlap in the text merged into one phrase ("一把" and "把火" as "一把火").
+        `normalised` is the text as the model read it, `grams` its n-grams (`ngrams`)."""
         table = self.tables[k]
-        grams = ngrams(normalised)
         ranked = sorted((-table.get(g, 0), g) for g in grams if table.get(g, 0) > 0 and len(g) > 1)
         if not ranked:
             ranked = sorted((-table.get(g, 0), g) for g in grams if table.get(g, 0) > 0)

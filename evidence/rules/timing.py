@@ -24,9 +24,9 @@ def connected(e: EventRecord) -> bool:
     return e.status == "answered" or (e.status is None and (e.duration or 0) > 0)
 
 
-def _who(number: str | None, who: dict[str, str | None]) -> str:
-    """How a collector's explanation names who made contact (inbound events always have a number)."""
-    number = number or ""
+def named(number: str, who: dict[str, str | None]) -> str:
+    """How an explanation names who made contact: "好借花（17155550001）", "号码17155550001",
+    "微信号wxid_…"."""
     party = who.get(number)
     return f"{party}（{shown(number)}）" if party else labelled(number)
 
@@ -148,7 +148,7 @@ def night_findings(
         when = minute_text(local)
         name = names.get(e.number)
         if name is None:
-            name = names[e.number] = _who(e.number, who)
+            name = names[e.number] = named(e.number or "", who)  # inbound: always a number
         assumed = "（导出文件未注明时区，按本地时区推定）" if e.tz_assumed else ""
         strong = t >= strict or t < start
         template = rule.explanation if strong else rule["weak_explanation"]
