@@ -197,14 +197,19 @@ from evidence import findings, intake
 from evidence.store import open_store
 store = open_store(Path(sys.argv[2]), sys.argv[3])
 rules = {"seconds": 0.0}
-apply_rules = evidence.rules.apply_rules
-def timed_rules(*args, **kwargs):
-    t = time.perf_counter()
-    try:
-        return apply_rules(*args, **kwargs)
-    finally:
-        rules["seconds"] += time.perf_counter() - t
-evidence.rules.apply_rules = timed_rules
+iter_rules = evidence.rules.iter_rules
+def timed_rules(*args, **kwargs):  # the refresh writes findings as the rules make them
+    drafts = iter_rules(*args, **kwargs)
+    while True:
+        t = time.perf_counter()
+        try:
+            draft = next(drafts)
+        except StopIteration:
+            return
+        finally:
+            rules["seconds"] += time.perf_counter() - t
+        yield draft
+evidence.rules.iter_rules = timed_rules
 t = time.perf_counter()
 batch = intake.add_paths(store, [Path(sys.argv[1])])
 added = time.perf_counter()

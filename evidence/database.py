@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlcipher3
 from sqlalchemy import Connection, Engine, create_engine, event, exc
@@ -33,6 +34,16 @@ def sqlite_datetime(at: datetime) -> str:
 
 # The page cache while a bulk write runs (SQLite's own default is 2 MiB, SQLCipher's 8 MiB).
 BULK_CACHE_MIB = 32
+
+
+T = TypeVar("T")
+
+
+def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Lists of `size` items in order, the last one shorter (itertools.batched from Python 3.12)."""
+    it = iter(items)
+    while batch := list(itertools.islice(it, size)):
+        yield batch
 
 
 @contextlib.contextmanager

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -13,7 +13,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Table, or_, select, update
 
 from evidence import custody
-from evidence.database import bulk_cache, sqlite_datetime
+from evidence.database import batched, bulk_cache, sqlite_datetime
 from evidence.errors import UsageError
 from evidence.events import event_records, party_numbers
 from evidence.records import FindingDraft, FindingRecord
@@ -44,11 +44,12 @@ def refresh(store: Store) -> int:
     findings no longer produced are marked not current. Returns the count.
 
     In bulk, for 100,000 messages that each raise findings: events are read as plain column
-    rows (`event_records`) and findings written with executemany keyed by finding key
-    (`write_findings`); no ORM object per event or finding is ever made.
+    rows (`event_records`) and findings written, as the rules make them, with executemany keyed
+    by finding key (`write_findings`); no ORM object per event or finding is ever made, and the
+    whole run's findings are never held at once.
     """
     from evidence.parties import record_of
-    from evidence.rules import RuleSettings, apply_rules
+    from evidence.rules import RuleSettings, iter_rules
 
     with store.transaction() as s:
         parties_by_number = party_numbers(s)
@@ -62,12 +63,10 @@ def refresh(store: Store) -> int:
         )
         parties = [record_of(p) for p in s.scalars(select(Party))]
         loans = loan_records(list(s.scalars(select(Loan))))
-        drafts = apply_rules(
+        drafts = iter_rules(
             records, parties, RuleSettings(timezone=store.timezone, contacts=contacts), loans=loans
         )
-        del records  # only the drafts are written: the events' memory goes back before the writes
-        write_findings(s.connection(), drafts, store.now())
-    return len(drafts)
+        return write_findings(s.connection(), drafts, store.now())
 
 
 FINDING_BATCH = 2000
@@ -88,10 +87,11 @@ _DRAFT_FIELDS = (
 )
 
 
-def write_findings(conn: Connection, drafts: Sequence[FindingDraft], now: datetime) -> None:
+def write_findings(conn: Connection, drafts: Iterable[FindingDraft], now: datetime) -> int:
     """Store one rule run: a draft with a new key is a new finding (status auto); a known key
     takes the draft's facts and keeps the user's status and reason; a current finding whose key
     the run did not produce is marked not current. Each touched row gets `updated_at` = now.
+    Drafts are written in batches as they come; returns how many there were.
 
     Bulk statements keyed by finding key (an upsert on the unique key). On SQLite the rows go
     straight to the driver's executemany, stored as SQLAlchemy's types would store them (as in
@@ -99,16 +99,20 @@ def write_findings(conn: Connection, drafts: Sequence[FindingDraft], now: dateti
     (PostgreSQL) the Core construct does the same job.
     """
     table = cast(Table, Finding.__table__)
-    produced = {d.key for d in drafts}
-    current = conn.execute(select(table.c.id, table.c.key).where(table.c.current.is_(True)))
-    vanished = [finding_id for finding_id, key in current if key not in produced]
+    produced: set[str] = set()
+    count = 0
     with bulk_cache(conn):
-        for start in range(0, len(vanished), FINDING_BATCH):
-            ids = vanished[start : start + FINDING_BATCH]
-            conn.execute(update(table).where(table.c.id.in_(ids)).values(current=False, updated_at=now))
         upsert = _upserter(conn, table, now)
-        for start in range(0, len(drafts), FINDING_BATCH):
-            upsert(drafts[start : start + FINDING_BATCH])
+        for batch in batched(drafts, FINDING_BATCH):
+            upsert(batch)
+            produced.update(d.key for d in batch)
+            count += len(batch)
+        # Only now is it known which current findings the run no longer makes.
+        current = conn.execute(select(table.c.id, table.c.key).where(table.c.current.is_(True)))
+        vanished = [finding_id for finding_id, key in current if key not in produced]
+        for ids in batched(vanished, FINDING_BATCH):
+            conn.execute(update(table).where(table.c.id.in_(ids)).values(current=False, updated_at=now))
+    return count
 
 
 def _upserter(conn: Connection, table: Table, now: datetime) -> Callable[[Sequence[FindingDraft]], None]:
@@ -217,7 +221,7 @@ def list_findings(store: Store, f: FindingFilter = FindingFilter()) -> list[Find
         q = (
             select(Finding)
             .where(Finding.current.is_(True))
-            .order_by(Finding.at, Finding.category, Finding.id)
+            .order_by(Finding.at, Finding.category, Finding.key)
         )
         if f.category is not None:
             q = q.where(Finding.category == f.category)

@@ -2,7 +2,7 @@
 
 The phrase rules miss veiled threats, threats told as stories and dialect. This script fits one
 binary L2 logistic regression per text category (1, 4, 5, 6, 7, 8) over the distinct character
-1-, 2- and 3-grams of normalise(text), and writes templates/rules/judgement/suggestions.json,
+1-, 2- and 3-grams of suggest.read(text), and writes templates/rules/judgement/suggestions.json,
 which suggest.py applies in pure Python.
 
     .venv/bin/python scripts/train_suggestions.py            # rewrite the model file
@@ -53,8 +53,7 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere: import the check
     sys.path.insert(0, str(ROOT))
 
 from evidence.rules import load_catalog  # noqa: E402
-from evidence.rules.normalise import normalise  # noqa: E402
-from evidence.rules.suggest import MODEL_VERSION, ngrams  # noqa: E402
+from evidence.rules.suggest import MODEL_VERSION, ngrams, read  # noqa: E402
 
 CORPUS = ROOT / "tests" / "data" / "judgement"
 OUTPUT = ROOT / "templates" / "rules" / "judgement" / "suggestions.json"
@@ -94,7 +93,7 @@ class Data:
     """The training messages as a sparse binary matrix over a sorted n-gram vocabulary."""
 
     def __init__(self, texts: Sequence[str]) -> None:
-        grams = [ngrams(normalise(t)) for t in texts]
+        grams = [ngrams(read(t)) for t in texts]
         df: Counter[str] = Counter()
         for g in grams:
             df.update(g)
@@ -137,7 +136,7 @@ def prune(vocabulary: Sequence[str], w: np.ndarray, b: float) -> tuple[dict[str,
 
 def apply(weights: dict[str, int], bias: int, text: str) -> int:
     """The scaled log-odds suggest.py computes for a text: integers, so exact in any order."""
-    return bias + sum(weights.get(g, 0) for g in ngrams(normalise(text)))
+    return bias + sum(weights.get(g, 0) for g in ngrams(read(text)))
 
 
 def choose_threshold(scores: Sequence[int], right: Sequence[bool]) -> dict[str, Any]:
@@ -209,7 +208,10 @@ def build(corpus: Path = CORPUS, log: bool = False) -> bytes:
             f"development four fifths of the corpus (held-out fifth as in bench/judgement.py excluded),"
             f" official senders excluded: {len(dev)} messages"
         ),
-        "features": "distinct character 1-, 2- and 3-grams of evidence.rules.normalise.normalise(text)",
+        "features": (
+            "distinct character 1-, 2- and 3-grams of evidence.rules.suggest.read(text)"
+            " (normalised, digits masked)"
+        ),
         "model": (
             "per category, L2 logistic regression: log-odds = (bias + sum of the weights of the n-grams"
             " present) / scale; suggested when bias + sum >= threshold (null: never)"

@@ -112,7 +112,7 @@ def test_refresh_in_bulk_keeps_decisions_and_retires_vanished_findings(
     (their decisions kept), a finding produced again comes back with its id and decision."""
     monkeypatch.setattr(core, "FINDING_BATCH", 3)
     produced: list[FindingDraft] = []
-    monkeypatch.setattr(evidence.rules, "apply_rules", lambda *_args, **_kwargs: list(produced))
+    monkeypatch.setattr(evidence.rules, "iter_rules", lambda *_args, **_kwargs: iter(list(produced)))
     now = [datetime(2026, 9, 1, tzinfo=UTC)]
     monkeypatch.setattr(store, "clock", lambda: now[0])
 

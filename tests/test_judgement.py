@@ -23,8 +23,11 @@ from evidence.records import EventRecord
 from evidence.resources import template_path
 from evidence.rules import RuleSettings, apply_rules, load_catalog
 from evidence.rules.texts import (
+    Cue,
     JudgementError,
     TextJudge,
+    _compile_with_anchors,
+    _sentences,
     load_judgement,
     read_judgement,
     required_words,
@@ -160,6 +163,45 @@ def test_a_cue_never_matches_where_its_gate_does_not(data: st.DataObject) -> Non
     text = data.draw(st.text(st.sampled_from(alphabet), max_size=40))
     if cue.pattern.search(text):
         assert cue.gate.search(text)
+
+
+# Patterns of the shapes the cue files use, over a small alphabet so that random texts match them.
+START_PATTERNS = [
+    "(?<!不)上门",
+    "(?:你|您)?的?(?:家人|同事)",
+    "a(?:b|c){0,2}d",
+    "(?:x|y)?z[^q]{0,2}w",
+    "(?:ab)*c",
+    "(?=a)ab|b(?!a)",
+    "(?:a|)b",
+    "[a-c]{2,3}(?:d|上)",
+    "(?:上|a)+门?",
+    "a*b",
+]
+START_ALPHABET = "abcdqwxyz上门不你您的家人同事"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(START_PATTERNS), st.text(st.sampled_from(START_ALPHABET), max_size=30))
+def test_looking_only_where_a_match_can_start_finds_what_finditer_finds(pattern: str, text: str) -> None:
+    compiled, _words, starts = _compile_with_anchors(pattern, "test")
+    cue = Cue("test", 1, "", compiled, pattern, None, None, None, starts)
+    assert [m.span() for m in cue.finditer(text)] == [m.span() for m in compiled.finditer(text)]
+
+
+def test_every_shipped_cue_knows_how_its_matches_start_and_finds_what_finditer_finds() -> None:
+    """The start patterns are what make judgement affordable (a cue that opens with a word list
+    is otherwise tried at every position); on the corpus's own sentences they change nothing."""
+    judgement = load_judgement()
+    assert sum(c.starts is None for c in _CUES) <= 2
+    bench = _bench()
+    messages, _problems, _ = bench.load_corpus(bench.CORPUS)
+    texts = [m.text for m in messages][::7]
+    for text in texts:
+        for sentence in _sentences(text, judgement.sounds):
+            for cue in _CUES:
+                found = [m.span() for m in cue.finditer(sentence.text)]
+                assert found == [m.span() for m in cue.pattern.finditer(sentence.text)], cue.id
 
 
 @pytest.mark.parametrize(

@@ -126,3 +126,17 @@ def test_empty_and_emoji_only_text() -> None:
     assert suggested("", set()) == []
     assert suggested("🙂🙂🙂", set()) == []
     assert suggested("还" * 10_000, set()) is not None
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 10**7), min_size=3, max_size=3))
+def test_texts_differing_only_in_digits_get_one_answer_that_quotes_no_digit(numbers: list[int]) -> None:
+    """The model reads digits masked, so a template sent with other amounts and dates is judged
+    alike (TextJudge memoises on that) and its reasons never quote one text's digits for another."""
+    a, b, c = numbers
+    text = f"{ARSON}，欠{a}元，{b}天内还清，{c}号是最后一天"
+    template = text.translate(str.maketrans("0123456789", "7777777777"))
+    found = suggested(text, set())
+    assert found == suggested(template, set())
+    assert found, "the veiled threat is read whatever the digits"
+    assert not any(ch.isdigit() for s in found for ch in s.words)

@@ -1,6 +1,7 @@
 """The violation engine: pure functions from events, parties and settings to findings.
 
-    apply_rules(events, parties, settings) → [FindingDraft]
+    apply_rules(events, parties, settings) → [FindingDraft]   (sorted by time)
+    iter_rules(events, parties, settings) → FindingDraft, ...  (as made: to write in batches)
 
 Who counts as a collector: every number of a declared party, and any other number whose own
 incoming messages are about collecting a debt (or engage a text rule) — except the
@@ -14,7 +15,7 @@ bursts on (rule, first event).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -31,7 +32,7 @@ from evidence.rules.timing import (
     night_findings,
 )
 
-__all__ = ["Catalog", "RuleSettings", "apply_rules", "finding_key", "load_catalog"]
+__all__ = ["Catalog", "RuleSettings", "apply_rules", "finding_key", "iter_rules", "load_catalog"]
 
 NEVER_COLLECTORS = ("court", "service", "tollfree", "withheld")  # unless declared in a party
 
@@ -73,18 +74,31 @@ def apply_rules(
     catalog: Catalog | None = None,
     loans: Sequence[object] = (),
 ) -> list[FindingDraft]:
+    """Every finding, in time order (then category and key)."""
+    out = list(iter_rules(events, parties, settings, catalog, loans))
+    out.sort(key=lambda f: (f.at, f.category, f.key))
+    return out
+
+
+def iter_rules(
+    events: Sequence[EventRecord],
+    parties: Sequence[PartyRecord],
+    settings: RuleSettings,
+    catalog: Catalog | None = None,
+    loans: Sequence[object] = (),
+) -> Iterator[FindingDraft]:
+    """apply_rules' findings in the order the rules make them: 100,000 collection messages make
+    nearly twice as many findings, about 170 MB as drafts, so a caller that writes them in
+    batches never holds them all."""
     catalog = catalog or load_catalog()
     judge = TextJudge()
     who = collectors(events, settings, catalog, judge)
     inbound = [e for e in events if e.direction == "in" and e.number in who]
-    out: list[FindingDraft] = []
-    out += day_count_findings(inbound, who, settings.timezone, catalog)
-    out += night_findings(inbound, who, settings.timezone, catalog)
-    out += burst_findings(events, who, settings, catalog)
-    out += text_findings(events, who, settings, judge, catalog, parties)
-    out += loan_findings(loans, catalog)
-    out.sort(key=lambda f: (f.at, f.category, f.key))
-    return out
+    yield from day_count_findings(inbound, who, settings.timezone, catalog)
+    yield from night_findings(inbound, who, settings.timezone, catalog)
+    yield from burst_findings(events, who, settings, catalog)
+    yield from text_findings(events, who, settings, judge, catalog, parties)
+    yield from loan_findings(loans, catalog)
 
 
 def describe(e: EventRecord, who: dict[str, str | None]) -> str:
@@ -104,13 +118,12 @@ def text_findings(
     judge: TextJudge,
     catalog: Catalog,
     parties: Sequence[PartyRecord] = (),
-) -> list[FindingDraft]:
+) -> Iterator[FindingDraft]:
     by_category = {r.category: r for r in catalog.rules.values() if r.id.startswith("text-")}
     by_suggestion = {r.category: r for r in catalog.rules.values() if r.id.startswith("suggested-")}
     instruments = {r.id: catalog.instrument_names(r.instruments) for r in catalog.rules.values()}
     tz = settings.timezone
     names: dict[str | None, str] = {}  # a few hundred numbers send hundreds of thousands of messages
-    out = []
     for e in events:
         if not e.text:
             continue
@@ -134,11 +147,10 @@ def text_findings(
             explanation = rule.explanation.format(
                 when=when, who=name, excerpt=hit.excerpt, words=hit.words, act=hit.act
             )
-            out.append(event_draft(rule, e, explanation, party, instruments[rule.id]))
+            yield event_draft(rule, e, explanation, party, instruments[rule.id])
         for suggestion in suggestions:
             rule = by_suggestion[suggestion.category]
             explanation = rule.explanation.format(
                 when=when, who=name, excerpt=excerpt(e.text, 0), words=suggestion.words
             )
-            out.append(event_draft(rule, e, explanation, party, instruments[rule.id]))
-    return out
+            yield event_draft(rule, e, explanation, party, instruments[rule.id])

@@ -2,11 +2,12 @@
 
 The phrase rules (texts.py) are precise but literal: they miss veiled threats ("一把火的事",
 "希望它能一直好好的"), threats told as a story ("你每天早上七点半出门…明天我们在垃圾站旁边等你")
-and dialect. A small linear model over the character 1-, 2- and 3-grams of the normalised text,
-trained on the development part of the labelled corpus (scripts/train_suggestions.py), catches
-some of them. It is a statistical guess, not a reading of the act, so what it alone raises is
-only ever a suggestion for the user to confirm, never filed automatically: the caller shows it
-with the words that weighed most ("依据：…") and leaves the decision to the user.
+and dialect. A small linear model over the character 1-, 2- and 3-grams of the normalised text
+(digits masked), trained on the development part of the labelled corpus
+(scripts/train_suggestions.py), catches some of them. It is a statistical guess, not a reading
+of the act, so what it alone raises is only ever a suggestion for the user to confirm, never
+filed automatically: the caller shows it with the words that weighed most ("依据：…") and
+leaves the decision to the user.
 
 The model is a JSON file, templates/rules/judgement/suggestions.json: per category a bias, a
 decision threshold chosen by cross-validation on the development set, and a weight for each
@@ -28,11 +29,11 @@ from pathlib import Path
 from typing import Any
 
 from evidence.resources import template_path
-from evidence.rules.normalise import normalise
+from evidence.rules.normalise import mask_digits, normalise
 
-__all__ = ["MODEL_VERSION", "Suggester", "Suggestion", "load_suggester", "ngrams", "suggested"]
+__all__ = ["MODEL_VERSION", "Suggester", "Suggestion", "load_suggester", "ngrams", "read", "suggested"]
 
-MODEL_VERSION = 1
+MODEL_VERSION = 2
 NGRAM_SIZES = (1, 2, 3)
 MAX_WORDS = 5  # n-grams quoted as the reason for a suggestion
 WORDS_SEPARATOR = "、"
@@ -46,6 +47,12 @@ class Suggestion:
     category: int
     score: float
     words: str
+
+
+def read(text: str) -> str:
+    """The text as the model reads it: normalised, its digits masked (a 0 for each). An amount's
+    value says nothing about the act, and texts that differ only in digits get one answer."""
+    return normalise(mask_digits(text))
 
 
 def ngrams(normalised: str) -> set[str]:
@@ -98,13 +105,13 @@ class Suggester:
 
     def scores(self, text: str) -> list[int]:
         """Each category's scaled log-odds for a text, in the order of self.categories."""
-        grams = ngrams(normalise(text))
+        grams = ngrams(read(text))
         return [b + sum(map(t.get, grams, repeat(0))) for b, t in zip(self.biases, self.tables, strict=True)]
 
     def suggest(self, text: str, already: Collection[int]) -> list[Suggestion]:
         if not self.active:
             return []
-        normalised = normalise(text)
+        normalised = read(text)
         grams = ngrams(normalised)
         found = [w for w in map(self.merged.get, grams) if w is not None]
         sums = map(sum, zip(*found, strict=True)) if found else repeat(0)
@@ -120,12 +127,14 @@ class Suggester:
     def _reasons(self, normalised: str, grams: set[str], k: int) -> str:
         """The words that pushed category index k up most: the MAX_WORDS n-grams of largest
         positive weight (pairs and triples first: a single character explains little), where
-        they overlap in the text merged into one phrase ("一把" and "把火" as "一把火").
-        `normalised` is the text as the model read it, `grams` its n-grams (`ngrams`)."""
+        they overlap in the text merged into one phrase ("一把" and "把火" as "一把火"); none with
+        a masked digit, which would quote "00天" for "15天". `normalised` is the text as the
+        model read it (`read`), `grams` its n-grams (`ngrams`)."""
         table = self.tables[k]
-        ranked = sorted((-table.get(g, 0), g) for g in grams if table.get(g, 0) > 0 and len(g) > 1)
+        weighed = [g for g in grams if table.get(g, 0) > 0 and "0" not in g]
+        ranked = sorted((-table[g], g) for g in weighed if len(g) > 1)
         if not ranked:
-            ranked = sorted((-table.get(g, 0), g) for g in grams if table.get(g, 0) > 0)
+            ranked = sorted((-table[g], g) for g in weighed)
         top = [g for _, g in ranked[:MAX_WORDS]]
         covered = [-1] * len(normalised)  # which of top first covers each character
         for rank, gram in enumerate(top):

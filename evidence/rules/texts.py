@@ -25,8 +25,9 @@ import re._compiler as _sre_compiler  # compiles a parsed pattern: each cue is p
 import re._constants as _sre  # the parsed form of a pattern, to find the words it requires
 import re._parser as _sre_parser
 import tomllib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ from evidence.resources import template_path
 from evidence.rules.normalise import (
     heard_span,
     latin_breaks,
+    masked_key,
     normalise,
     phonetic,
     phonetic_syllables,
@@ -96,6 +98,24 @@ class Cue:
     context: re.Pattern[str] | None  # must occur somewhere in the message
     unless: re.Pattern[str] | None  # cancels the cue when it occurs in the same sentence
     gate: re.Pattern[str] | None  # words every match holds one of (a fast first look), if known
+    starts: re.Pattern[str] | None = None  # how every match starts, if known
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        """pattern.finditer(text), the same matches in the same order, tried only where a match
+        can start: Python's re tries a pattern that opens with a group at every position."""
+        if self.starts is None:
+            yield from self.pattern.finditer(text)
+            return
+        match, next_start = self.pattern.match, self.starts.search
+        pos = 0
+        while (candidate := next_start(text, pos)) is not None:
+            at = candidate.start()
+            m = match(text, at)  # what search would find at this position: lookbehinds see before it
+            if m is None:
+                pos = at + 1
+                continue
+            yield m
+            pos = m.end() if m.end() > at else at + 1
 
 
 @dataclass(frozen=True)
@@ -200,7 +220,7 @@ def read_judgement(folder: Path) -> Judgement:
                 raise JudgementError(f"{where}: id used twice")
             seen.add(raw["id"])
             source = _expand(_alternatives(raw["pattern"]), local, where)
-            pattern, anchors = _compile_with_anchors(source, where)
+            pattern, anchors, starts = _compile_with_anchors(source, where)
             required.append(anchors)
             cues[category].append(
                 Cue(
@@ -212,6 +232,7 @@ def read_judgement(folder: Path) -> Judgement:
                     _compile(_alternatives(raw["context"]), local, where) if "context" in raw else None,
                     _compile(_alternatives(raw["unless"]), local, where) if "unless" in raw else None,
                     _literal_pattern(anchors) if anchors else None,
+                    starts,
                 )
             )
     known = [a for a in required if a is not None]
@@ -274,14 +295,92 @@ def _literal_pattern(words: frozenset[str]) -> re.Pattern[str]:
     return re.compile("|".join(map(re.escape, sorted(words, key=lambda w: (-len(w), w)))))
 
 
-def _compile_with_anchors(source: str, where: str) -> tuple[re.Pattern[str], frozenset[str] | None]:
-    """A cue's pattern and its required words from one parse: parsing is most of compiling, and
-    the cues' patterns, their word lists written out, take seconds to parse."""
+def _compile_with_anchors(
+    source: str, where: str
+) -> tuple[re.Pattern[str], frozenset[str] | None, re.Pattern[str] | None]:
+    """A cue's pattern, its required words and a pattern for how its matches start, from one
+    parse: parsing is most of compiling, and the cues' patterns, their word lists
+    written out, take seconds to parse."""
     try:
         parsed = _sre_parser.parse(source)
     except re.error as e:
         raise JudgementError(f"{where}: {e}") from None
-    return _sre_compiler.compile(parsed), _anchors(parsed)
+    return _sre_compiler.compile(parsed), _anchors(parsed), _start_pattern(parsed)
+
+
+_SMALL_RANGE = 256  # a class range wider than this is not spelled out
+START_CHARS = 2  # how much of a match's start is worked out: a pair is rarer than a character
+_Prefixes = frozenset[tuple[str, bool]]  # (how a match starts, whether that is the whole match)
+_UNKNOWN: _Prefixes = frozenset({("", False)})  # could start with anything
+_EMPTY: _Prefixes = frozenset({("", True)})  # matches the empty string only
+
+
+def _start_pattern(parsed: Any) -> re.Pattern[str] | None:
+    """A pattern for the first START_CHARS characters of every match (fewer where a match is
+    shorter or its next character could be anything), or None when a match could start anywhere."""
+    try:
+        starts = _prefixes(parsed, START_CHARS)
+    except RecursionError:
+        return None
+    if any(not start for start, _whole in starts):
+        return None
+    return re.compile(trie_pattern({start for start, _whole in starts}))
+
+
+def _then(first: _Prefixes, rest: Callable[[int], _Prefixes], k: int) -> _Prefixes:
+    """How a match of A then B starts, from A's starts and B's (asked for the characters left)."""
+    out = set()
+    for a, whole in first:
+        if len(a) >= k or not whole:
+            out.add((a[:k], False))
+        else:
+            out.update((a + b, whole_b) for b, whole_b in rest(k - len(a)))
+    return frozenset(out)
+
+
+def _prefixes(items: Any, k: int) -> _Prefixes:
+    """How the matches of a parsed sequence start, up to k characters each."""
+    out = _EMPTY
+    for op, av in items:
+        out = _then(out, partial(_item_prefixes, op, av), k)
+        if all(len(a) >= k or not whole for a, whole in out):
+            break
+    return out
+
+
+def _item_prefixes(op: Any, av: Any, k: int) -> _Prefixes:
+    if op is _sre.LITERAL:
+        return frozenset({(chr(av), True)})
+    if op is _sre.IN:
+        chars: set[str] = set()
+        for o, a in av:
+            if o is _sre.LITERAL:
+                chars.add(chr(a))
+            elif o is _sre.RANGE and a[1] - a[0] < _SMALL_RANGE:
+                chars.update(map(chr, range(a[0], a[1] + 1)))
+            else:  # a negated class, a category or a wide range
+                return _UNKNOWN
+        return frozenset((ch, True) for ch in chars)
+    if op is _sre.BRANCH:
+        return frozenset().union(*(_prefixes(branch, k) for branch in av[1]))
+    if op is _sre.SUBPATTERN:
+        return _prefixes(av[-1], k)
+    if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT):
+        low, high, item = av
+        return _repeat(_prefixes(item, k), low, high, k)
+    if op in (_sre.AT, _sre.ASSERT, _sre.ASSERT_NOT):
+        return _EMPTY  # zero-width: the match starts with what follows
+    return _UNKNOWN
+
+
+def _repeat(once: _Prefixes, low: int, high: int, k: int) -> _Prefixes:
+    if high == 0:
+        return _EMPTY
+    if ("", True) in once:  # an item that can match nothing: do not unroll it
+        return _UNKNOWN
+    more = high if high == _sre.MAXREPEAT else high - 1
+    rest = _then(once, lambda left: _repeat(once, max(low - 1, 0), more, left), k)
+    return rest | _EMPTY if low == 0 else rest
 
 
 def _anchors(parsed: Any) -> frozenset[str] | None:
@@ -435,8 +534,19 @@ def _asserted(stance: Stance, s: _Sentence, a: int, b: int) -> bool:
         return False
     if stance.reporting.search(text, 0, a):
         return False
-    asking = s.question or stance.asking.search(text)
+    asking = (s.question and _questioned(text, b)) or stance.asking.search(text)
     return not asking or bool(stance.rhetorical.search(text))
+
+
+QUESTION_TAG_CHARS = 5  # 是吗, 对吗, 是真的吗: a last clause this short asks about what came before
+
+
+def _questioned(text: str, b: int) -> bool:
+    """Whether a question mark ending the sentence asks about the act ending at b: it does when
+    the act is in the last clause, or the last clause is a tag. "上午去了你家，邻居说你跑了？"
+    states the visit and taunts after it; "你们明天上门，是真的吗？" asks about it."""
+    last = text.rfind("，") + 1
+    return b > last or len(text) - last <= QUESTION_TAG_CHARS
 
 
 def excerpt(text: str, at: int) -> str:
@@ -479,7 +589,7 @@ def _first_hit(
         for cue in cues:
             if cue.gate is not None and cue.gate.search(s.text) is None:
                 continue
-            for m in cue.pattern.finditer(s.text):
+            for m in cue.finditer(s.text):
                 if cue.unless is not None and cue.unless.search(s.text):
                     break
                 if cue.context is not None and not cue.context.search(whole):
@@ -498,39 +608,35 @@ def is_collection_text(text: str, collection: re.Pattern[str]) -> bool:
     return collection.search(normalise(text)) is not None
 
 
-# Cues never read digits' values, so messages that differ only in amounts, dates or case numbers
-# share one judgement: a collector's template is judged once however many times it is sent.
-_DIGITS = str.maketrans("123456789", "000000000")
-
-
 class TextJudge:
-    """text_hits with a memo: by exact text first, then by the text with its digits masked."""
+    """text_hits with a memo by the text with its digits masked. One judgement per key is kept,
+    with the text it was made for, not one per text: 100,000 messages' hits, each with its own
+    quotation, would be 75 MB. Hits returned are shared: never change them."""
 
     def __init__(self, judgement: Judgement | None = None) -> None:
         self._judgement = judgement  # loaded on the first text: pypinyin's tables cost ~30 MB
-        self._exact: dict[tuple[str, bool], list[TextHit]] = {}
-        self._masked: dict[tuple[str, bool], list[TextHit]] = {}
-        self._suggested: dict[str, tuple[Suggestion, ...]] = {}
+        self._masked: dict[tuple[bytes, bool], tuple[str, list[TextHit]]] = {}
+        self._suggested: dict[bytes, tuple[Suggestion, ...]] = {}
 
     def suggestions(self, text: str, hits: list[TextHit]) -> tuple[Suggestion, ...]:
         """The categories the statistical model suggests for a collector's text beyond `hits`
         (evidence.rules.suggest): never filed, only offered to the user to confirm."""
-        found = self._suggested.get(text)
+        key = masked_key(text)  # the model reads digits masked; hits are alike for a key too
+        found = self._suggested.get(key)
         if found is None:
-            found = self._suggested[text] = tuple(suggested(text, {h.category for h in hits}))
+            found = self._suggested[key] = tuple(suggested(text, {h.category for h in hits}))
         return found
 
     def hits(self, text: str, official_sender: bool) -> list[TextHit]:
-        found = self._exact.get((text, official_sender))
-        if found is not None:
-            return found
-        key = (text.translate(_DIGITS), official_sender)
-        template = self._masked.get(key)
-        if template is None:
+        # Cues never read digits' values, so messages that differ only in amounts, dates or case
+        # numbers share one judgement: a collector's template is judged once however often sent.
+        key = (masked_key(text), official_sender)
+        known = self._masked.get(key)
+        if known is None:
             if self._judgement is None:
                 self._judgement = load_judgement()
-            found = self._masked[key] = text_hits(text, self._judgement, official_sender)
-        else:
-            found = [h.moved_to(text) for h in template]
-        self._exact[(text, official_sender)] = found
-        return found
+            found = text_hits(text, self._judgement, official_sender)
+            self._masked[key] = (text, found)
+            return found
+        template, found = known
+        return found if text == template or not found else [h.moved_to(text) for h in found]
