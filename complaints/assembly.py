@@ -19,8 +19,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from complaints.channels import PROFILE_LABELS, Channel, category_names, channel
 from evidence.attribution import Link, Reason
-from evidence.errors import BadInputError
+from evidence.errors import BadInputError, UsageError
 from evidence.numbers import labelled, listed
+from evidence.parties import IDENTITY_FIELDS, LENDER_TYPES, missing_identity
 from evidence.records import MESSAGE_KINDS, EventRecord, FindingRecord, ItemRecord, PartyRecord
 from evidence.resources import resource_dir
 from evidence.rules.catalog import load_catalog
@@ -220,6 +221,8 @@ class Complaint:
     tally: Tally
     attribution: str = ""  # why each respondent number is its party's (attribution.txt.j2)
     cited: tuple[EventRecord, ...] = ()  # the messages that reasoning cites, oldest first
+    # Who the respondent is in law, as the user recorded it: (label, value) rows.
+    respondent_details: tuple[tuple[str, str], ...] = ()
 
     def local(self, at: datetime) -> str:
         return at.astimezone(self.case.timezone).strftime("%Y-%m-%d %H:%M")
@@ -227,6 +230,55 @@ class Complaint:
 
 def missing_fields(channel_id: str, profile: Profile) -> list[str]:
     return [f for f in channel(channel_id).required if not getattr(profile, f)]
+
+
+def check_respondent(ch: Channel, party: PartyRecord | None) -> None:
+    """Refuse a report the authority would reject for want of an identified respondent, or one
+    sent to an authority that does not oversee this kind of lender, saying what to do instead:
+    a usage error (exit 2), as the user can supply what is missing."""
+    missing = missing_identity(party, ch.respondent_required)
+    if missing:
+        labels = "、".join(IDENTITY_FIELDS[f] for f in missing)
+        flags = " ".join(f"--{f.replace('_', '-')} ..." for f in missing)
+        if party is None:
+            raise UsageError(
+                f"the {ch.id} report must name an identified company ({labels}): "
+                f"give --party NAME, and record its details with `locker party set NAME {flags}`"
+            )
+        raise UsageError(
+            f"the {ch.id} report must name the company behind {party.name} ({labels}): record them "
+            f"with `locker party set {party.name} {flags}` (from the loan contract, the app's "
+            f"关于我们 page or a genuine 12368 court message)"
+        )
+    kind = party.lender_type if party else None
+    if ch.lender_types and kind is not None and kind not in ch.lender_types:
+        takes = "、".join(LENDER_TYPES[t] for t in ch.lender_types)
+        raise UsageError(
+            f"{ch.id} takes complaints about {takes} only; {party.name if party else ''} is recorded as "
+            f"{LENDER_TYPES.get(kind, kind)}: complain to {ch.otherwise}, or choose another channel"
+        )
+
+
+def respondent_of(party: PartyRecord | None) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """How the documents name the respondent, and the identity rows the user recorded: the legal
+    name first, the brand the borrower knows in quotes after it."""
+    if party is None:
+        return "相关催收方", ()
+    name = party.name
+    if party.legal_name and party.legal_name != party.name:
+        name = f"{party.legal_name}（“{party.name}”）"
+    rows = []
+    for field, label in (
+        ("credit_code", "统一社会信用代码"),
+        ("address", "住所地址"),
+        ("app_name", "App名称"),
+        ("lender_type", "机构类型"),
+        ("contract", "借款合同"),
+    ):
+        value = getattr(party, field)
+        if value:
+            rows.append((label, LENDER_TYPES.get(value, value) if field == "lender_type" else value))
+    return name, tuple(rows)
 
 
 def _templates() -> Environment:
@@ -252,6 +304,7 @@ def assemble_complaint(
             f"the {channel_id} report needs your {names}: set them with `locker profile set {flags}`"
         )
     party = case.party
+    check_respondent(ch, party)
     findings = [
         f
         for f in case.findings
@@ -282,7 +335,7 @@ def assemble_complaint(
         acts = len({e for f in findings if f.category == cat for e in f.events})
         line = CategoryLine(cat, cat_names[cat], count, first.explanation, instruments, acts)
         categories.append(replace(line, tally=count_text.render(c=line, t=tally).strip()))
-    respondent = party.name if party else "相关催收方"
+    respondent, respondent_details = respondent_of(party)
     numbers = tuple(party.numbers) if party else tuple(sorted({n for f in findings for n in f.numbers}))
     proves: dict[int, list[str]] = {}
     for f in findings:
@@ -336,6 +389,7 @@ def assemble_complaint(
         tally,
         attribution,
         cited,
+        respondent_details,
     )
 
 

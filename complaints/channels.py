@@ -25,6 +25,13 @@ class Channel:
     submit: tuple[str, ...]
     requests: tuple[str, ...]
     per_number: bool
+    # What the authority needs to know of the respondent (keys of parties.IDENTITY_FIELDS): a
+    # 12315 举报 names an identified 经营者, NIFA the institution's name and address.
+    respondent_required: tuple[str, ...] = ()
+    # The kinds of lender it takes (keys of parties.LENDER_TYPES; empty: any), and where a
+    # complaint about another kind goes instead.
+    lender_types: tuple[str, ...] = ()
+    otherwise: str = ""
 
 
 @cache
@@ -44,6 +51,9 @@ def channel(channel_id: str) -> Channel:
         tuple(raw["submit"]),
         tuple(raw["requests"]),
         raw["per_number"],
+        tuple(raw.get("respondent_required", ())),
+        tuple(raw.get("lender_types", ())),
+        raw.get("otherwise", ""),
     )
 
 

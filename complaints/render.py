@@ -294,6 +294,8 @@ def _story(c: Complaint, font: str) -> list[object]:
         if value:
             who.append([_p(label, st["cell"]), _p(value, st["cell"])])
     who.append([_p("被投诉/举报方", st["cell"]), _p(c.respondent, st["cell"])])
+    for label, value in c.respondent_details:
+        who.append([_p(label, st["cell"]), _p(value, st["cell"])])
     numbers = "、".join(map(shown, c.respondent_numbers)) + (
         "（归属依据见第一部分）" if c.attribution else ""
     )

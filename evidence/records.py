@@ -81,6 +81,13 @@ class PartyRecord:
     signatures: tuple[str, ...] = ()  # e.g. "【好借花】"
     apps: tuple[str, ...] = ()
     loan_refs: tuple[str, ...] = ()  # loan or contract references the user recorded
+    # Who the party is in law, as the user recorded it (evidence.parties.set_identity).
+    lender_type: str | None = None  # a key of evidence.parties.LENDER_TYPES
+    legal_name: str | None = None
+    credit_code: str | None = None  # 统一社会信用代码
+    address: str | None = None
+    app_name: str | None = None
+    contract: str | None = None
 
 
 class FindingDraft(NamedTuple):

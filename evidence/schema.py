@@ -135,6 +135,14 @@ class Party(Base):
     name: Mapped[str] = mapped_column(Text, unique=True)
     created_at: Mapped[datetime]
     lender_type: Mapped[str | None] = mapped_column(String(32))
+    # Who the party is in law, for the authorities that need an identified respondent (12315 and
+    # NIFA want the company's name and address): as the user found them, e.g. in the contract,
+    # the app's 关于我们 page or a genuine 12368 court message.
+    legal_name: Mapped[str | None] = mapped_column(Text)
+    credit_code: Mapped[str | None] = mapped_column(Text)  # 统一社会信用代码, checked
+    address: Mapped[str | None] = mapped_column(Text)
+    app_name: Mapped[str | None] = mapped_column(Text)
+    contract: Mapped[str | None] = mapped_column(Text)  # contract number, date, amount: as written
 
     numbers: Mapped[list[PartyNumber]] = relationship(cascade="all, delete-orphan", order_by="PartyNumber.id")
     signatures: Mapped[list[PartySignature]] = relationship(

@@ -15,6 +15,12 @@ from tests.conftest import DEMO, DEMO_PARTY, DEMO_PROFILE, run_cli
 
 PARTY = [*DEMO_PARTY, "--signature", "【好借花】"]
 PROFILE = DEMO_PROFILE
+LEGAL_NAME = "深圳市好借花网络科技有限公司"
+CREDIT_CODE = "91500000MA5U00000W"  # its last character is the GB 32100 check character
+IDENTITY = [
+    "party", "set", "好借花", "--legal-name", LEGAL_NAME, "--address", "深圳市南山区某路1号",
+    "--credit-code", CREDIT_CODE, "--app", "好借花",
+]  # fmt: skip
 needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils is not installed")
 
 
@@ -56,6 +62,7 @@ def test_every_channel_renders_chinese_with_an_embedded_font(
     case_home: Path, tmp_path: Path, channel: str
 ) -> None:
     assert run_cli(case_home, *PROFILE).exit_code == 0
+    assert run_cli(case_home, *IDENTITY).exit_code == 0
     out = tmp_path / f"{channel}.pdf"
     r = run_cli(case_home, "report", "--to", channel, "--party", "好借花", "-o", str(out))
     assert r.exit_code == 0, r.stderr
@@ -71,6 +78,53 @@ def test_every_channel_renders_chinese_with_an_embedded_font(
     assert "速借宝" not in text and "17088889999" not in text  # --party scoping
     if channel == "12321":
         assert "17155550002*你同事的电话我们都有" in text  # ready 号码*原文 forwarding strings
+    # The respondent by its legal name, the brand the borrower knows after it, its code.
+    assert f"{LEGAL_NAME}（“好借花”）" in text and CREDIT_CODE in text
+
+
+@pytest.mark.parametrize("channel", ["12315", "nifa"])
+def test_a_report_that_must_name_a_company_refuses_without_one(
+    case_home: Path, tmp_path: Path, channel: str
+) -> None:
+    """12315 rejects a 举报 without an identified 经营者, NIFA wants the company's name and
+    address: the report is refused (exit 2) naming what is missing and how to record it."""
+    assert run_cli(case_home, *PROFILE).exit_code == 0
+    out = tmp_path / "x.pdf"
+    r = run_cli(case_home, "report", "--to", channel, "--party", "好借花", "-o", str(out))
+    assert r.exit_code == 2 and "公司名称" in r.stderr and "住所地址" in r.stderr, r.stderr
+    assert "locker party set 好借花 --legal-name" in r.stderr and "--address" in r.stderr
+    r = run_cli(case_home, "report", "--to", channel, "-o", str(out))  # no respondent at all
+    assert r.exit_code == 2 and "--party" in r.stderr
+    assert not out.exists()
+    # The name alone is not enough; with the address it renders.
+    assert run_cli(case_home, "party", "set", "好借花", "--legal-name", LEGAL_NAME).exit_code == 0
+    r = run_cli(case_home, "report", "--to", channel, "--party", "好借花", "-o", str(out))
+    assert r.exit_code == 2 and "住所地址" in r.stderr and "公司名称" not in r.stderr
+    assert run_cli(case_home, "party", "set", "好借花", "--address", "深圳市南山区某路1号").exit_code == 0
+    assert run_cli(case_home, "report", "--to", channel, "--party", "好借花", "-o", str(out)).exit_code == 0
+
+
+def test_12378_is_only_for_banks_and_consumer_finance(case_home: Path, tmp_path: Path) -> None:
+    assert run_cli(case_home, *PROFILE).exit_code == 0
+    out = tmp_path / "x.pdf"
+    assert run_cli(case_home, "party", "set", "好借花", "--lender-type", "microloan").exit_code == 0
+    r = run_cli(case_home, "report", "--to", "12378", "--party", "好借花", "-o", str(out))
+    assert r.exit_code == 2 and "地方金融管理局" in r.stderr and not out.exists()
+    assert run_cli(case_home, "party", "set", "好借花", "--lender-type", "consumer-finance").exit_code == 0
+    assert run_cli(case_home, "report", "--to", "12378", "--party", "好借花", "-o", str(out)).exit_code == 0
+
+
+def test_party_details_are_checked_and_shown(case_home: Path) -> None:
+    bad = run_cli(case_home, "party", "set", "好借花", "--credit-code", CREDIT_CODE[:-1] + "X")
+    assert bad.exit_code == 2 and "does not check out" in bad.stderr
+    assert run_cli(case_home, "party", "set", "无此方", "--app", "x").exit_code == 2
+    assert run_cli(case_home, "party", "set", "好借花").exit_code == 2  # nothing to set
+    assert run_cli(case_home, *IDENTITY).exit_code == 0
+    shown = json.loads(run_cli(case_home, "party", "show", "好借花", "--json").stdout)
+    assert shown["legal_name"] == LEGAL_NAME and shown["credit_code"] == CREDIT_CODE
+    assert run_cli(case_home, "party", "set", "好借花", "--app", "").exit_code == 0  # "" clears
+    shown = json.loads(run_cli(case_home, "party", "show", "好借花", "--json").stdout)
+    assert shown["app_name"] is None and shown["legal_name"] == LEGAL_NAME
 
 
 @needs_poppler

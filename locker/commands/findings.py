@@ -12,6 +12,7 @@ import click
 
 from evidence import findings as core
 from evidence.errors import UsageError
+from evidence.parties import LENDER_TYPES
 from evidence.records import FindingRecord
 from evidence.store import Store
 from locker.context import AppContext, read_text_input
@@ -183,7 +184,7 @@ def loan() -> None:
 )
 @click.option(
     "--lender-type",
-    type=click.Choice(["bank", "consumer-finance", "microloan", "unlicensed", "individual"]),
+    type=click.Choice(list(LENDER_TYPES)),
     help="Which caps apply (4×LPR applies to private lending only).",
 )
 @json_option
