@@ -25,7 +25,7 @@ from evidence.parties import IDENTITY_FIELDS, LENDER_TYPES, missing_identity
 from evidence.records import MESSAGE_KINDS, EventRecord, FindingRecord, ItemRecord, PartyRecord
 from evidence.resources import resource_dir
 from evidence.rules.catalog import load_catalog
-from evidence.rules.timing import connected
+from evidence.rules.timing import connected, zone_label
 
 KIND_NAMES = {
     "audio": "录音",
@@ -363,7 +363,7 @@ def assemble_complaint(
         last_day=findings[-1].at.astimezone(tz).strftime("%Y年%m月%d日"),
         categories=categories,
         t=tally,
-        timezone=tz.key,
+        zone=zone_label(tz),
         assumed=any(e.tz_assumed for e in events),
         since=since.astimezone(tz).strftime("%Y-%m-%d") if since else None,
         until=until.astimezone(tz).strftime("%Y-%m-%d") if until else None,

@@ -12,6 +12,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from PIL import Image as PILImage
+from reportlab.graphics import shapes as _shapes
 from reportlab.graphics.shapes import Drawing, Line, Rect, String
 from reportlab.lib import colors
 from reportlab.lib import textsplit as _textsplit
@@ -22,6 +23,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Image,
     KeepTogether,
@@ -39,7 +41,7 @@ from evidence.errors import UsageError
 from evidence.numbers import shown
 from evidence.outputs import check_output_path, private_output
 from evidence.resources import resource_dir
-from evidence.rules.timing import connected
+from evidence.rules.timing import connected, zone_label
 
 # Chinese line breaking (避头尾): a closing mark never begins a line, an opening one never ends
 # one. A plain paragraph is wrapped by `_kinsoku_split` (put in place of ReportLab's character-
@@ -157,9 +159,8 @@ def _styles(font: str) -> dict[str, ParagraphStyle]:
         "h2": ParagraphStyle("h2", parent=base, fontSize=12.5, leading=19, spaceBefore=10, spaceAfter=4),
         "small": ParagraphStyle("small", parent=base, fontSize=8.5, leading=12),
         "cell": ParagraphStyle("cell", parent=base, fontSize=8.5, leading=11.5),
-        "hash": ParagraphStyle(
-            "hash", parent=base, fontName="Courier", fontSize=7, leading=9, wordWrap="CJK"
-        ),
+        # Hashes in the embedded font as well (Courier would be a non-embedded built-in).
+        "hash": ParagraphStyle("hash", parent=base, fontSize=7, leading=9, wordWrap="CJK"),
     }
 
 
@@ -217,10 +218,12 @@ def calls_chart(c: Complaint, width: float) -> Drawing | None:
     scale = (height - bottom - 12 * len(legend) - 8) / top
     step = (width - left - 10) / max(len(days), 1)
     bar_w = min(16.0, step * 0.35)
+    # Digits in the embedded Chinese font too: a built-in Helvetica is not embedded in the PDF.
+    font = FONT if FONT in pdfmetrics.getRegisteredFontNames() else FALLBACK_FONT
     g = Drawing(width, height)
     g.add(Line(left, bottom, width - 5, bottom, strokeColor=colors.black))
     for n in range(0, top + 1, max(1, top // 5)):
-        g.add(String(left - 14, bottom + n * scale - 3, str(n), fontName="Helvetica", fontSize=7))
+        g.add(String(left - 14, bottom + n * scale - 3, str(n), fontName=font, fontSize=7))
     colours = {
         "day": colors.HexColor("#4a78b5"),
         "weak": colors.HexColor("#f1c40f"),
@@ -235,12 +238,12 @@ def calls_chart(c: Complaint, width: float) -> Drawing | None:
             if n:
                 g.add(Rect(x, y, bar_w, n * scale, fillColor=colours[part], strokeWidth=0))
                 y += n * scale
-        g.add(String(x + bar_w / 2 - 3, y + 3, str(tried[d]), fontName="Helvetica", fontSize=7))
+        g.add(String(x + bar_w / 2 - 3, y + 3, str(tried[d]), fontName=font, fontSize=7))
         x2 = x + bar_w + 2
         g.add(Rect(x2, bottom, bar_w, answered[d] * scale, fillColor=colours["connected"], strokeWidth=0))
         top_of = bottom + answered[d] * scale + 3
-        g.add(String(x2 + bar_w / 2 - 3, top_of, str(answered[d]), fontName="Helvetica", fontSize=7))
-        g.add(String(x, bottom - 12, d, fontName="Helvetica", fontSize=7))
+        g.add(String(x2 + bar_w / 2 - 3, top_of, str(answered[d]), fontName=font, fontSize=7))
+        g.add(String(x, bottom - 12, d, fontName=font, fontSize=7))
     g.add(
         Line(
             left,
@@ -251,7 +254,6 @@ def calls_chart(c: Complaint, width: float) -> Drawing | None:
             strokeDashArray=[4, 3],
         )
     )
-    font = FONT if FONT in pdfmetrics.getRegisteredFontNames() else FALLBACK_FONT
     for n, line in enumerate(legend, 1):
         g.add(String(left, height - 11 * n, line, fontName=font, fontSize=7.5))
     return g
@@ -438,6 +440,30 @@ def _story(c: Complaint, font: str) -> list[object]:
     return s
 
 
+def _counted_canvas(font: str) -> type[Canvas]:
+    """A canvas that holds its pages back until the last, so each can say 第 N 页 共 M 页."""
+
+    class CountedCanvas(Canvas):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._held: list[dict[str, Any]] = []
+
+        def showPage(self) -> None:
+            self._held.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            total = len(self._held)
+            for state in self._held:
+                self.__dict__.update(state)
+                self.setFont(font, 7)
+                self.drawRightString(PAGE_W - MARGIN, 6 * mm, f"第 {self._pageNumber} 页 共 {total} 页")
+                super().showPage()
+            super().save()
+
+    return CountedCanvas
+
+
 def render_complaint_pdf(
     complaint: Complaint, out: Path, font_path: Path | None = None, home: Path | None = None
 ) -> RenderResult:
@@ -445,14 +471,14 @@ def render_complaint_pdf(
     carries the custody head hash and generation time. `home` is the locker, for clean-up."""
     check_output_path(out)
     font, warnings = register_font(font_path)
-    generated = complaint.case.generated_at.astimezone(complaint.case.timezone).strftime("%Y-%m-%d %H:%M %z")
+    tz = complaint.case.timezone
+    generated = f"{complaint.case.generated_at.astimezone(tz).strftime('%Y-%m-%d %H:%M')}（{zone_label(tz)}）"
     head = complaint.case.custody_head
 
     def footer(canvas, doc) -> None:  # type: ignore[no-untyped-def]
         canvas.saveState()
         canvas.setFont(font, 7)
         canvas.drawString(MARGIN, 10 * mm, f"生成时间 {generated}　保管日志链首哈希 {head}")
-        canvas.drawRightString(PAGE_W - MARGIN, 10 * mm, f"第 {doc.page} 页")
         canvas.restoreState()
 
     buf = io.BytesIO()
@@ -467,8 +493,14 @@ def render_complaint_pdf(
         author="",
         creator="locker",
         subject=complaint.channel.name,
+        initialFontName=font,  # else every page names Helvetica, a font the PDF does not embed
     )
-    doc.build(_story(complaint, font), onFirstPage=footer, onLaterPages=footer)
+    # A chart opens with ReportLab's default graphics state, which names Helvetica even when
+    # every string in it says otherwise: the default is this document's font instead.
+    _shapes.STATE_DEFAULTS["fontName"] = font
+    doc.build(
+        _story(complaint, font), onFirstPage=footer, onLaterPages=footer, canvasmaker=_counted_canvas(font)
+    )
     with private_output(home, out) as f:
         f.write(buf.getvalue())
     return RenderResult(out, doc.page, font, warnings)

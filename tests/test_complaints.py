@@ -67,9 +67,16 @@ def test_every_channel_renders_chinese_with_an_embedded_font(
     r = run_cli(case_home, "report", "--to", channel, "--party", "好借花", "-o", str(out))
     assert r.exit_code == 0, r.stderr
     fonts = subprocess.run(["pdffonts", str(out)], capture_output=True, text=True, check=True).stdout
-    cjk = [line for line in fonts.splitlines() if "WenQuanYi" in line]
-    assert cjk and all(" yes " in line for line in cjk)  # embedded
+    rows = fonts.splitlines()[2:]  # after the header and its rule
+    assert rows and all("WenQuanYi" in line and line.split()[-5] == "yes" for line in rows), fonts  # embedded
     text = pdf_text(out)
+    pages = int(
+        subprocess.run(["pdfinfo", str(out)], capture_output=True, text=True)
+        .stdout.split("Pages:")[1]
+        .split()[0]
+    )
+    assert all(f"第{n}页共{pages}页" in text for n in range(1, pages + 1))
+    assert "北京时间" in text and "当地时间" not in text and "Asia/Shanghai" not in text
     for needle in ("证据清单", "好借花", "王五", "此致", "SHA-256", "不能证明"):
         assert needle in text, needle
     items = json.loads(run_cli(case_home, "ls", "--json").stdout)

@@ -136,6 +136,7 @@ def night_findings(
     strong_instruments = catalog.instrument_names(rule.instruments)
     weak_instruments = catalog.instrument_names(tuple(rule["weak_instruments"]))
     names: dict[str | None, str] = {}
+    zone = zone_label(tz)
     out = []
     for e in inbound:
         what = CONTACT_VERBS.get(e.kind)
@@ -156,7 +157,7 @@ def night_findings(
             event_draft(
                 rule,
                 e,
-                template.format(when=when, who=name, what=what) + assumed,
+                template.format(when=when, zone=zone, who=name, what=what) + assumed,
                 who.get(e.number or ""),
                 strong_instruments if strong else weak_instruments,
                 strength=rule.strength if strong else rule["weak_strength"],
@@ -191,6 +192,15 @@ def event_draft(
         level,
         instruments,
     )
+
+
+# The zones mainland China keeps on one clock: documents call their time 北京时间.
+BEIJING_ZONES = frozenset({"Asia/Shanghai", "Asia/Chongqing", "Asia/Chungking", "Asia/Harbin", "PRC"})
+
+
+def zone_label(tz: ZoneInfo) -> str:
+    """How a document names the clock its times are in: 北京时间, or the zone's own name."""
+    return "北京时间" if tz.key in BEIJING_ZONES else f"{tz.key}时间"
 
 
 def minute_text(local: datetime) -> str:
