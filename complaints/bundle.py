@@ -68,8 +68,8 @@ ITEM_ENTRIES = {  # kept when detail["item"] is an item in the bundle (whole or 
     "get": {"item", "sha256"},
 }
 PARTY_ENTRIES = {  # kept when detail["party"] is the bundle's party
-    "party": {"party", "numbers", "signatures", "loan_refs"},
-    "report": {"channel", "party", "findings", "items"},
+    "party": {"party", "numbers", "signatures", "loan_refs", "identity"},
+    "report": {"channel", "party", "findings", "items", "pages", "pdf_sha256"},
     "export": {"party", "originals", "extracts", "whole_originals"},
     "loan": {"loan", "party"},
 }
@@ -247,6 +247,18 @@ def scope_case(case: CaseFile, whole_originals: bool = False) -> BundleScope:
         else:
             included.append(Included(item, own))
     return BundleScope(name, findings, events, tuple(included), tuple(exposures))
+
+
+@dataclass(frozen=True)
+class ReportHead:
+    """A report entry of the log, for VERIFY.txt: the head its PDF's footers print (the entry's
+    prev_hash) and the PDF's own hash, with where the bundle holds that PDF, if it does."""
+
+    seq: int
+    channel: str | None
+    footer: str
+    pdf_sha256: str | None
+    path: str | None
 
 
 def entry_concerns(entry: Mapping[str, Any], party: str, item_ids: frozenset[int]) -> bool:
@@ -444,8 +456,15 @@ def _tag_files(
         and isinstance(first.get("detail"), dict)
         and first["detail"].get("format") == custody.FORMAT_V1
     )
+    included = {sha: arc for arc, sha, _size in payload if arc.startswith("data/reports/")}
     report_heads = [
-        (e["seq"], e["detail"].get("channel"), e["prev_hash"])
+        ReportHead(
+            e["seq"],
+            e["detail"].get("channel"),
+            e["prev_hash"],
+            e["detail"].get("pdf_sha256"),
+            included.get(e["detail"].get("pdf_sha256", "")),
+        )
         for e in log
         if e.get("action") == "report" and isinstance(e.get("detail"), dict)
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import tomllib
 from collections import Counter
@@ -124,6 +125,7 @@ class RenderResult:
     pages: int
     font: str
     warnings: list[str] = field(default_factory=list)
+    sha256: str = ""  # of the PDF as written: the report's custody entry records it
 
 
 def register_font(font_path: Path | None) -> tuple[str, list[str]]:
@@ -501,6 +503,7 @@ def render_complaint_pdf(
     doc.build(
         _story(complaint, font), onFirstPage=footer, onLaterPages=footer, canvasmaker=_counted_canvas(font)
     )
+    pdf = buf.getvalue()
     with private_output(home, out) as f:
-        f.write(buf.getvalue())
-    return RenderResult(out, doc.page, font, warnings)
+        f.write(pdf)
+    return RenderResult(out, doc.page, font, warnings, hashlib.sha256(pdf).hexdigest())

@@ -414,8 +414,16 @@ def test_verify_names_the_hash_in_the_reports_footer(case: dict[str, Any], scope
     footer = report_entry["prev_hash"]
     verify = (bag_dir / "VERIFY.txt").read_text(encoding="utf-8")
     assert f"seq {report_entry['seq']} (12321): {footer}" in verify
+    # The entry names the PDF it is about: the one in the bundle, as sha256sum sees it.
+    (pdf,) = (bag_dir / "data" / "reports").iterdir()
+    digest = subprocess.run(
+        ["sha256sum", str(pdf)], capture_output=True, text=True, check=True
+    ).stdout.split()[0]
+    assert report_entry["detail"]["pdf_sha256"] == digest
+    assert (
+        f"the PDF's SHA-256: {digest}" in verify and f"sha256sum data/reports/{pdf.name} gives it" in verify
+    )
     if shutil.which("pdftotext"):
-        (pdf,) = (bag_dir / "data" / "reports").iterdir()
         assert pdf.name == "001_report.pdf"
         text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
         assert footer in text.replace(" ", "").replace("\n", "")
@@ -598,3 +606,32 @@ def test_verify_gives_the_v1_recipe_for_a_first_locker(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", script], cwd=bag_dir, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == prev == bag_info(bag_dir)["Locker-Custody-Head"]
+
+
+def test_the_chain_written_from_verify_txts_words_reaches_the_head_on_the_pdf(
+    case: dict[str, Any], scoped: tuple[Path, Path]
+) -> None:
+    """Steps a to d of VERIFY.txt, coded from the prose (not its Python): walking the log, the
+    hash reached just before the report entry is the head printed in the PDF's footers."""
+    if not shutil.which("pdftotext"):
+        pytest.skip("poppler-utils is not installed")
+    _, bag_dir = scoped
+    prev, reached = "0" * 64, []
+    for line in (bag_dir / "data" / "custody-log.jsonl").read_text(encoding="utf-8").splitlines():
+        e = json.loads(line)
+        assert e["prev_hash"] == prev  # a
+        if not e.get("redacted"):  # b
+            body = json.dumps(
+                {k: e[k] for k in ("seq", "at", "action", "detail")},
+                sort_keys=True,
+                separators=(",", ":"),
+                ensure_ascii=False,
+            ).encode("utf-8")
+            assert hashlib.sha256(body).hexdigest() == e["body_sha256"]
+        prev = hashlib.sha256(bytes.fromhex(prev) + bytes.fromhex(e["body_sha256"])).hexdigest()  # c
+        assert prev == e["hash"]
+        reached.append((e.get("action"), e["prev_hash"]))  # d
+    (pdf,) = (bag_dir / "data" / "reports").iterdir()
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    footer = text.replace(" ", "").split("保管日志链首哈希")[1][:64]
+    assert ("report", footer) in reached

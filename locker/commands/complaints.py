@@ -244,6 +244,8 @@ def report(
                 "party": party,
                 "findings": len(complaint.findings),
                 "items": len(complaint.evidence),
+                "pages": result.pages,
+                "pdf_sha256": result.sha256,  # which PDF this entry is about
             },
             store.now(),
         )
