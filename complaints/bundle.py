@@ -30,8 +30,10 @@ import re
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
@@ -311,9 +313,10 @@ def export_bundle(
         private_output(home, out_zip) as raw,
         zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED) as z,
     ):
+        made = case.generated_at
 
         def add_doc(arc: str, data: bytes) -> None:
-            z.writestr(f"{BAG}/{arc}", data)
+            z.writestr(_zip_entry(arc, made, tz), data)
             payload.append((arc, hashlib.sha256(data).hexdigest(), len(data)))
 
         def add_table(arc: str, header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
@@ -326,7 +329,10 @@ def export_bundle(
             if inc.extract is None:
                 name = numbered_name(n, f"item-{item.id}", item.name) if scoped else safe_name(n, item.name)
                 arc = f"data/originals/{name}"
-                with z.open(f"{BAG}/{arc}", "w", force_zip64=True) as dst:
+                # The original's own time (when it was recorded or captured, else when it was
+                # sealed), not the ZIP default of 1980-01-01.
+                entry = _zip_entry(arc, item.captured_at or item.added_at, tz)
+                with z.open(entry, "w", force_zip64=True) as dst:
                     _check_original(case, item, dst)
                 payload.append((arc, item.sha256, item.size))
             else:
@@ -354,7 +360,8 @@ def export_bundle(
         for n, report in enumerate(reports, 1):
             name = numbered_name(n, "report", report.name) if scoped else safe_name(n, report.name)
             arc = f"data/reports/{name}"
-            with report.open("rb") as src, z.open(f"{BAG}/{arc}", "w", force_zip64=True) as dst:
+            written = datetime.fromtimestamp(report.stat().st_mtime, tz)
+            with report.open("rb") as src, z.open(_zip_entry(arc, written, tz), "w", force_zip64=True) as dst:
                 sha, size = _copy(src, dst)
             payload.append((arc, sha, size))
         add_doc(
@@ -405,9 +412,9 @@ def export_bundle(
         )
         tags = _tag_files(case, scope, payload, log, prefixed)
         for name, data in tags.items():
-            z.writestr(f"{BAG}/{name}", data)
+            z.writestr(_zip_entry(name, made, tz), data)
         tagmanifest = "".join(f"{hashlib.sha256(d).hexdigest()}  {n}\n" for n, d in sorted(tags.items()))
-        z.writestr(f"{BAG}/tagmanifest-sha256.txt", tagmanifest)
+        z.writestr(_zip_entry("tagmanifest-sha256.txt", made, tz), tagmanifest)
     return BundleResult(
         out_zip,
         originals=sum(1 for i in scope.items if i.extract is None),
@@ -417,6 +424,19 @@ def export_bundle(
         prefixed=tuple(prefixed),
         redacted=sum(1 for e in log if e.get("redacted")),
     )
+
+
+ZIP_EPOCH = datetime(1980, 1, 1)  # the earliest time a ZIP entry can carry
+
+
+def _zip_entry(arc: str, when: datetime, tz: ZoneInfo) -> zipfile.ZipInfo:
+    """A bag file's ZIP entry dated `when` in the locker's clock (ZIP times carry no zone),
+    deflated, readable by its owner only once unpacked."""
+    local = max(when.astimezone(tz).replace(tzinfo=None), ZIP_EPOCH)
+    info = zipfile.ZipInfo(f"{BAG}/{arc}", date_time=local.timetuple()[:6])
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o600 << 16
+    return info
 
 
 def _copy(src: IO[bytes], dst: IO[bytes] | None) -> tuple[str, int]:

@@ -21,7 +21,7 @@ import wave
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
@@ -635,3 +635,22 @@ def test_the_chain_written_from_verify_txts_words_reaches_the_head_on_the_pdf(
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     footer = text.replace(" ", "").split("保管日志链首哈希")[1][:64]
     assert ("report", footer) in reached
+
+
+def test_zip_entries_carry_real_times(case: dict[str, Any], scoped: tuple[Path, Path]) -> None:
+    """Not the ZIP default of 1980-01-01: an original carries its own time (captured, else
+    sealed), the documents the time of the export."""
+    bundle, _ = scoped
+    items = {i["sha256"]: i for i in json.loads(run_cli(case["home"], "ls", "--json").stdout)}
+    with zipfile.ZipFile(bundle) as z:
+        infos = z.infolist()
+        assert infos and all(i.date_time[0] >= 2026 for i in infos), [i.date_time for i in infos]
+        assert all((i.external_attr >> 16) & 0o777 == 0o600 for i in infos)
+        originals = [i for i in infos if "/data/originals/" in i.filename]
+        assert originals
+        for info in originals:
+            item = items[hashlib.sha256(z.read(info)).hexdigest()]
+            when = item.get("captured_at") or item["added_at"]
+            local = datetime.fromisoformat(when).astimezone(ZoneInfo("Asia/Shanghai"))
+            stored = datetime(*info.date_time)  # ZIP keeps even seconds
+            assert timedelta(0) <= local.replace(tzinfo=None, microsecond=0) - stored < timedelta(seconds=2)
