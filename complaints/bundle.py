@@ -27,10 +27,12 @@ import hashlib
 import io
 import json
 import re
+import tomllib
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
@@ -38,6 +40,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from complaints.assembly import CaseFile
+from complaints.channels import category_names
 from evidence import custody
 from evidence.errors import UsageError, VerificationFailed
 from evidence.outputs import check_output_path, private_output
@@ -78,34 +81,33 @@ PARTY_ENTRIES = {  # kept when detail["party"] is the bundle's party
 # Never kept: confirm and dismiss (the digest of a short reason can be guessed), and any
 # action not listed here.
 
-EVENT_COLUMNS = (
-    "id",
-    "item",
-    "kind",
-    "direction",
-    "number",
-    "number_class",
-    "local_time",
-    "tz_assumed",
-    "duration",
-    "status",
-    "text",
-    "party",
-    "declared",
-)
-FINDING_COLUMNS = (
-    "id",
-    "category",
-    "rule",
-    "local_time",
-    "numbers",
-    "party",
-    "events",
-    "items",
-    "strength",
-    "status",
-    "explanation",
-)
+@dataclass(frozen=True)
+class Columns:
+    """The bundle's tables in Chinese (templates/bundle/columns.toml): headers with their English
+    meaning, and the names of coded values."""
+
+    events: tuple[tuple[str, str], ...]
+    findings: tuple[tuple[str, str], ...]
+    values: dict[str, dict[str, str]]
+
+    def name(self, kind: str, value: object) -> object:
+        """A stored code as the tables write it: its Chinese name, or itself."""
+        if isinstance(value, bool):
+            return self.values["bool"]["true" if value else "false"]
+        return self.values[kind].get(value, value) if isinstance(value, str) else value
+
+
+@cache
+def columns() -> Columns:
+    with (resource_dir("templates") / "bundle" / "columns.toml").open("rb") as f:
+        raw = tomllib.load(f)
+    return Columns(
+        tuple(map(tuple, raw["events"])),  # type: ignore[arg-type]
+        tuple(map(tuple, raw["findings"])),  # type: ignore[arg-type]
+        raw["values"],
+    )
+
+
 # An extract's columns (explained in English in VERIFY.txt).
 EXTRACT_COLUMNS = (
     "原件编号",
@@ -368,44 +370,47 @@ def export_bundle(
             "data/custody-log.jsonl",
             "".join(json.dumps(e, ensure_ascii=False, sort_keys=True) + "\n" for e in log).encode(),
         )
+        cols = columns()
         add_table(
             "data/events.csv",
-            EVENT_COLUMNS,
+            [header for header, _ in cols.events],
             (
                 [
                     e.id,
                     e.item,
-                    e.kind,
-                    e.direction,
+                    cols.name("kind", e.kind),
+                    cols.name("direction", e.direction),
                     e.number,
-                    e.number_class,
+                    cols.name("number_class", e.number_class),
                     e.at.astimezone(tz).isoformat(),
-                    e.tz_assumed,
-                    e.duration,
-                    e.status,
+                    cols.name("bool", e.tz_assumed),
+                    _seconds(e.duration),
+                    cols.name("status", e.status),
                     e.text,
                     e.party,
-                    e.declared,
+                    cols.name("bool", e.declared),
                 ]
                 for e in scope.events
             ),
         )
+        category_name = category_names()
         add_table(
             "data/findings.csv",
-            FINDING_COLUMNS,
+            [header for header, _ in cols.findings],
             (
                 [
                     f.id,
                     f.category,
-                    f.rule,
+                    category_name.get(f.category, ""),
                     f.at.astimezone(tz).isoformat(),
                     " ".join(f.numbers),
                     f.party,
                     " ".join(map(str, f.events)),
                     " ".join(map(str, f.items)),
-                    f.strength,
-                    f.status,
+                    cols.name("strength", f.strength),
+                    cols.name("finding_status", f.status),
                     f.explanation,
+                    f.rule,
                 ]
                 for f in scope.findings
             ),
@@ -424,6 +429,11 @@ def export_bundle(
         prefixed=tuple(prefixed),
         redacted=sum(1 for e in log if e.get("redacted")),
     )
+
+
+def _seconds(duration: float | None) -> float | int | None:
+    """62 for 62.0: a call log counts whole seconds."""
+    return int(duration) if duration is not None and float(duration).is_integer() else duration
 
 
 ZIP_EPOCH = datetime(1980, 1, 1)  # the earliest time a ZIP entry can carry
@@ -505,6 +515,8 @@ def _tag_files(
         prefixed=prefixed[:50],
         prefixed_more=max(0, len(prefixed) - 50),
         report_heads=report_heads,
+        event_columns=columns().events,
+        finding_columns=columns().findings,
     )
     octets = sum(size for *_, size in payload)
     info = [

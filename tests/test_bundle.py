@@ -246,13 +246,16 @@ def test_scoped_bundle_holds_every_event_and_finding_of_the_party(
 ) -> None:
     _, bag_dir = scoped
     events = read_csv(bag_dir / "data" / "events.csv")
-    assert {int(e["id"]) for e in events} == own_events(case)
+    assert {int(e["事件编号"]) for e in events} == own_events(case)
     # not only the events behind findings: the respondent's whole evidence
     behind = {e for f in case["findings"] if f["party"] == PARTY for e in f["events"]}
     assert own_events(case) - behind
     findings = read_csv(bag_dir / "data" / "findings.csv")
-    assert {int(f["id"]) for f in findings} == {f["id"] for f in case["findings"] if f["party"] == PARTY}
-    assert {f["party"] for f in findings} == {PARTY}
+    assert {int(f["编号"]) for f in findings} == {f["id"] for f in case["findings"] if f["party"] == PARTY}
+    assert {f["归属方"] for f in findings} == {PARTY}
+    # A lawyer's tables: Chinese headers and values, the category by name
+    assert "违规类别" in findings[0] and all(f["违规类别"] and f["处理状态"] for f in findings)
+    assert {e["方向"] for e in events} <= {"来", "去", ""}  # a screenshot has none
 
 
 def test_originals_go_whole_only_when_every_record_is_the_partys(
@@ -335,7 +338,7 @@ def test_unscoped_bundle_holds_everything_whole(case: dict[str, Any], tmp_path: 
     assert not (bag_dir / "data" / "extracts").exists()
     log = read_log(bag_dir)
     assert not any(e.get("redacted") for e in log) and not custody.check_exported_chain(log)
-    assert {int(e["id"]) for e in read_csv(bag_dir / "data" / "events.csv")} == {
+    assert {int(e["事件编号"]) for e in read_csv(bag_dir / "data" / "events.csv")} == {
         e["id"] for e in case["events"]
     }
 
@@ -470,7 +473,7 @@ def test_csv_table_quotes_every_cell_and_lists_what_it_prefixed() -> None:
 
 def test_p09_bundle_tables_neutralise_formulas(case: dict[str, Any], scoped: tuple[Path, Path]) -> None:
     _, bag_dir = scoped
-    texts = {r["text"] for r in read_csv(bag_dir / "data" / "events.csv")}
+    texts = {r["内容"] for r in read_csv(bag_dir / "data" / "events.csv")}
     extract_texts = {r["内容"] for p in (bag_dir / "data/extracts").iterdir() for r in read_csv(p)}
     for formula in FORMULAS:
         stored = next(e["text"] for e in case["events"] if e["text"] and e["text"].endswith(formula[1:]))
@@ -486,8 +489,8 @@ def test_p09_bundle_tables_neutralise_formulas(case: dict[str, Any], scoped: tup
         "originals\n(data/originals/) and the custody log (custody-log.jsonl, JSON) are untouched" in verify
     )
     for n, event_row in enumerate(read_csv(bag_dir / "data" / "events.csv"), 2):
-        if event_row["text"].startswith("'"):
-            assert f"data/events.csv 第 {n} 行 / row {n}, text" in verify
+        if event_row["内容"].startswith("'"):
+            assert f"data/events.csv 第 {n} 行 / row {n}, 内容" in verify
     # the JSON log is not touched: no quote was added to anything in it
     assert "'=" not in (bag_dir / "data" / "custody-log.jsonl").read_text(encoding="utf-8")
 
