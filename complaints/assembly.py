@@ -232,6 +232,21 @@ def missing_fields(channel_id: str, profile: Profile) -> list[str]:
     return [f for f in channel(channel_id).required if not getattr(profile, f)]
 
 
+OWN_EVIDENCE = "被投诉方号码的其他来电、短信、录音及本人的回复"  # 证明目的 of evidence behind no finding
+
+
+def own_events(case: CaseFile, since: datetime | None, until: datetime | None) -> frozenset[int]:
+    """The events of the respondent's numbers in the period, both ways (none without a party)."""
+    if case.party is None:
+        return frozenset()
+    numbers = set(case.party.numbers)
+    return frozenset(
+        e.id
+        for e in case.events
+        if e.number in numbers and (since is None or e.at >= since) and (until is None or e.at <= until)
+    )
+
+
 def check_respondent(ch: Channel, party: PartyRecord | None) -> None:
     """Refuse a report the authority would reject for want of an identified respondent, or one
     sent to an authority that does not oversee this kind of lender, saying what to do instead:
@@ -316,9 +331,15 @@ def assemble_complaint(
     findings.sort(key=lambda f: (f.at, f.category, f.id))
     if not findings:
         raise BadInputError("no findings to report for this party and period: check `locker findings`")
+    # The respondent's whole evidence in the period, not only what findings rest on: its other
+    # calls and messages, recordings of its numbers, the borrower's own replies ("请不要再打扰我"
+    # is an express objection). Findings organise the document; they do not filter it.
     event_ids = {e for f in findings for e in f.events}
-    events = tuple(sorted((e for e in case.events if e.id in event_ids), key=lambda e: (e.at, e.id)))
-    item_ids = {i for f in findings for i in f.items}
+    own = own_events(case, since, until)
+    events = tuple(
+        sorted((e for e in case.events if e.id in event_ids or e.id in own), key=lambda e: (e.at, e.id))
+    )
+    item_ids = {i for f in findings for i in f.items} | {e.item for e in events if e.id in own}
     items = [i for i in case.items if i.id in item_ids]
     cat_names = category_names()
     tz = case.timezone
@@ -350,17 +371,19 @@ def assemble_complaint(
             KIND_NAMES.get(it.kind, it.kind),
             "证据库原始文件（本人手机导出/拍摄）",
             (it.captured_at or it.added_at).astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-            "、".join(proves.get(it.id, [])),
+            "、".join(proves.get(it.id, [])) or OWN_EVIDENCE,
         )
         for n, it in enumerate(items, 1)
     )
+    contact = [e for e in events if e.direction == "in"] or list(events)  # the period of its contact
+    first_contact, last_contact = contact[0], contact[-1]
     letter = env.get_template("letter.txt.j2").render(
         complainant=case.profile,
         form=ch.form,
         respondent=respondent,
         numbers=listed(numbers),
-        first_day=findings[0].at.astimezone(tz).strftime("%Y年%m月%d日"),
-        last_day=findings[-1].at.astimezone(tz).strftime("%Y年%m月%d日"),
+        first_day=min(first_contact.at, findings[0].at).astimezone(tz).strftime("%Y年%m月%d日"),
+        last_day=max(last_contact.at, findings[-1].at).astimezone(tz).strftime("%Y年%m月%d日"),
         categories=categories,
         t=tally,
         zone=zone_label(tz),

@@ -81,6 +81,7 @@ PARTY_ENTRIES = {  # kept when detail["party"] is the bundle's party
 # Never kept: confirm and dismiss (the digest of a short reason can be guessed), and any
 # action not listed here.
 
+
 @dataclass(frozen=True)
 class Columns:
     """The bundle's tables in Chinese (templates/bundle/columns.toml): headers with their English

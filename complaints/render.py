@@ -375,7 +375,10 @@ def _story(c: Complaint, font: str) -> list[object]:
             [
                 c.local(e.at) + ("*" if e.tz_assumed else ""),
                 shown(e.number) if e.number else "—",
-                EVENT_NAMES.get(e.kind, e.kind),
+                _p(
+                    EVENT_NAMES.get(e.kind, e.kind) + ("（本人发出）" if e.direction == "out" else ""),
+                    st["cell"],
+                ),
                 _p(e.text or "", st["cell"]),
             ]
             for e in messages
@@ -383,7 +386,7 @@ def _story(c: Complaint, font: str) -> list[object]:
         s += [_table(rows, [31 * mm, 27 * mm, 12 * mm, usable - 70 * mm], font)]
     calls = [e for e in c.events if e.kind == "call"]
     if calls:
-        s += [_p("附录三：来电记录", st["h2"])]
+        s += [_p("附录三：通话记录", st["h2"])]
         chart = calls_chart(c, usable)
         if chart is not None:
             s += [chart, Spacer(1, 6)]
@@ -401,7 +404,7 @@ def _story(c: Complaint, font: str) -> list[object]:
             [
                 c.local(e.at) + ("*" if e.tz_assumed else ""),
                 shown(e.number) if e.number else "—",
-                status.get(e.status or "", "—"),
+                ("本人去电·" if e.direction == "out" else "") + status.get(e.status or "", "—"),
                 f"{e.duration:.0f}" if e.duration is not None else "—",
                 _p(period.get(c.tally.night_level.get(e.id, ""), ""), st["cell"]),
             ]
@@ -419,7 +422,7 @@ def _story(c: Complaint, font: str) -> list[object]:
         s += [PageBreak(), _p("附录五：按号码填写的12321举报内容", st["title"])]
         by_number: dict[str, list] = {}  # type: ignore[type-arg]
         for e in c.events:
-            if e.number and e.kind in ("call", "sms", "mms"):
+            if e.number and e.kind in ("call", "sms", "mms") and e.direction == "in":
                 by_number.setdefault(e.number, []).append(e)
         for number, evs in by_number.items():
             s.append(_p(f"被举报号码：{number}", st["h2"]))

@@ -188,3 +188,29 @@ def test_no_line_begins_with_a_closing_mark_or_ends_with_an_opening_one() -> Non
             for line in lines:
                 too_wide = stringWidth(line, style.fontName, style.fontSize) > width + 0.01
                 assert not too_wide or len(line) == 1 or line.isascii(), (name, width, line)
+
+
+@needs_poppler
+def test_a_report_holds_the_respondents_whole_evidence_not_only_what_findings_rest_on(
+    case_home: Path, tmp_path: Path
+) -> None:
+    """The borrower's own reply to the lender (an express objection) and a neutral call from its
+    number raise no finding, yet belong in the report; another lender's evidence never does."""
+    assert run_cli(case_home, *PROFILE).exit_code == 0
+    reply = ["log", "sms", "--number", "17155550001", "--at", "2026-08-13T12:07", "--direction", "out"]
+    assert run_cli(case_home, *reply, "--text", "请不要再打扰我，也不要联系我的家人").exit_code == 0
+    call = ["log", "call", "--number", "075512345678", "--at", "2026-08-13T14:03", "--status", "answered"]
+    assert run_cli(case_home, *call, "--duration", "40").exit_code == 0
+    findings = json.loads(run_cli(case_home, "findings", "--json").stdout)
+    events = {e["id"]: e for e in json.loads(run_cli(case_home, "events", "--json").stdout)}
+    behind = {e for f in findings for e in f["events"]}
+    new = [e for e in events.values() if e["at"][:16] in ("2026-08-13T12:07", "2026-08-13T14:03")]
+    assert len(new) == 2 and not {e["id"] for e in new} & behind  # neither is behind a finding
+    out = tmp_path / "r.pdf"
+    r = run_cli(case_home, "report", "--to", "police", "--party", "好借花", "-o", str(out))
+    assert r.exit_code == 0, r.stderr
+    text = pdf_text(out)
+    assert "请不要再打扰我，也不要联系我的家人" in text and "短信（本人发出）" in text
+    assert "2026-08-1314:03" in text  # the call without a finding, in the call records
+    assert "被投诉方号码的其他来电、短信、录音及本人的回复" in text  # its purpose in the 证据清单
+    assert "速借宝" not in text and "17088889999" not in text
