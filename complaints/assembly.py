@@ -247,6 +247,25 @@ def own_events(case: CaseFile, since: datetime | None, until: datetime | None) -
     )
 
 
+def cover_text(c: Complaint, pages: int) -> str:
+    """The user's cover sheet for a filing (templates/letters/cover.txt.j2): lines, "## " before
+    a heading. What to do with the filing; nothing of it goes into the filing itself."""
+    ch = c.channel
+    return (
+        _templates()
+        .get_template("cover.txt.j2")
+        .render(
+            name=ch.name,
+            form=ch.form,
+            who_for=ch.who_for,
+            submit=ch.submit,
+            pages=pages,
+            police=ch.id == "police",
+            court_claims=any(f.category == 7 for f in c.findings),
+        )
+    )
+
+
 def check_respondent(ch: Channel, party: PartyRecord | None) -> None:
     """Refuse a report the authority would reject for want of an identified respondent, or one
     sent to an authority that does not oversee this kind of lender, saying what to do instead:

@@ -344,9 +344,7 @@ def _story(c: Complaint, font: str) -> list[object]:
         Spacer(1, 18),
         _p(f"{c.channel.form}人（签名）：____________________", st["base"]),
         _p(f"日期：{c.case.generated_at.astimezone(c.case.timezone):%Y年%m月%d日}", st["base"]),
-        Spacer(1, 8),
-        _p("提交方式：" + "".join(c.channel.submit), st["small"]),
-    ]
+    ]  # how to submit is the cover sheet's (render_cover_pdf), never the filing's
     s += [PageBreak(), _p("证据清单", st["title"])]
     rows = [[_p(h, st["cell"]) for h in ("编号", "名称", "类型", "来源", "时间", "SHA-256", "证明内容")]]
     for r in c.evidence:
@@ -478,12 +476,41 @@ def render_complaint_pdf(
     font, warnings = register_font(font_path)
     tz = complaint.case.timezone
     generated = f"{complaint.case.generated_at.astimezone(tz).strftime('%Y-%m-%d %H:%M')}（{zone_label(tz)}）"
-    head = complaint.case.custody_head
+    footer = f"生成时间 {generated}　保管日志链首哈希 {complaint.case.custody_head}"
+    pdf, pages = _pdf(_story(complaint, font), font, complaint.channel.title, complaint.channel.name, footer)
+    with private_output(home, out) as f:
+        f.write(pdf)
+    return RenderResult(out, pages, font, warnings, hashlib.sha256(pdf).hexdigest())
+
+
+def render_cover_pdf(
+    text: str, out: Path, font_path: Path | None = None, home: Path | None = None
+) -> RenderResult:
+    """The user's cover sheet (assembly.cover_text): how to submit, what to attach, what to
+    expect. Kept apart from the filing, which must hold nothing addressed to the user."""
+    check_output_path(out)
+    font, warnings = register_font(font_path)
+    st = _styles(font)
+    title, *lines = text.strip().splitlines()
+    story: list[object] = [_p(title, st["title"])]
+    for line in lines:
+        if line.startswith("## "):
+            story.append(_p(line[3:], st["h2"]))
+        elif line.strip():
+            story.append(_p(line, st["base"]))
+    pdf, pages = _pdf(story, font, title, title, "")
+    with private_output(home, out) as f:
+        f.write(pdf)
+    return RenderResult(out, pages, font, warnings, hashlib.sha256(pdf).hexdigest())
+
+
+def _pdf(story: list[object], font: str, title: str, subject: str, footer_text: str) -> tuple[bytes, int]:
+    """A4 PDF bytes of a story, every page footed with `footer_text` and 第 N 页 共 M 页."""
 
     def footer(canvas, doc) -> None:  # type: ignore[no-untyped-def]
         canvas.saveState()
         canvas.setFont(font, 7)
-        canvas.drawString(MARGIN, 10 * mm, f"生成时间 {generated}　保管日志链首哈希 {head}")
+        canvas.drawString(MARGIN, 10 * mm, footer_text)
         canvas.restoreState()
 
     buf = io.BytesIO()
@@ -494,19 +521,14 @@ def render_complaint_pdf(
         rightMargin=MARGIN,
         topMargin=MARGIN,
         bottomMargin=MARGIN + 6 * mm,
-        title=complaint.channel.title,
+        title=title,
         author="",
         creator="locker",
-        subject=complaint.channel.name,
+        subject=subject,
         initialFontName=font,  # else every page names Helvetica, a font the PDF does not embed
     )
     # A chart opens with ReportLab's default graphics state, which names Helvetica even when
     # every string in it says otherwise: the default is this document's font instead.
     _shapes.STATE_DEFAULTS["fontName"] = font
-    doc.build(
-        _story(complaint, font), onFirstPage=footer, onLaterPages=footer, canvasmaker=_counted_canvas(font)
-    )
-    pdf = buf.getvalue()
-    with private_output(home, out) as f:
-        f.write(pdf)
-    return RenderResult(out, doc.page, font, warnings, hashlib.sha256(pdf).hexdigest())
+    doc.build(story, onFirstPage=footer, onLaterPages=footer, canvasmaker=_counted_canvas(font))
+    return buf.getvalue(), doc.page

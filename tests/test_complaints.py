@@ -214,3 +214,26 @@ def test_a_report_holds_the_respondents_whole_evidence_not_only_what_findings_re
     assert "2026-08-1314:03" in text  # the call without a finding, in the call records
     assert "被投诉方号码的其他来电、短信、录音及本人的回复" in text  # its purpose in the 证据清单
     assert "速借宝" not in text and "17088889999" not in text
+
+
+@needs_poppler
+def test_how_to_submit_is_on_the_users_cover_sheet_never_in_the_filing(
+    case_home: Path, tmp_path: Path
+) -> None:
+    assert run_cli(case_home, *PROFILE).exit_code == 0
+    out, cover = tmp_path / "r.pdf", tmp_path / "cover.pdf"
+    r = run_cli(
+        case_home, "report", "--to", "police", "--party", "好借花", "-o", str(out), "--cover", str(cover)
+    )
+    assert r.exit_code == 0, r.stderr
+    filing, sheet = pdf_text(out), pdf_text(cover)
+    for advice in ("提交方式", "请通过12368", "核实", "请勿一并提交"):
+        assert advice not in filing, advice
+    assert "不属于报案材料" in sheet and "提交方式" in sheet and "受案回执" in sheet
+    assert "12368" in sheet  # the demo holds a fake legal-process message: how to check it
+    same = run_cli(
+        case_home, "report", "--to", "police", "--party", "好借花", "-o", str(out), "--cover", str(out)
+    )
+    assert same.exit_code == 2
+    plain = run_cli(case_home, "report", "--to", "12321", "--party", "好借花", "-o", str(tmp_path / "x.pdf"))
+    assert plain.exit_code == 0 and "to submit:" in plain.stderr

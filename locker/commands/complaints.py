@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from complaints.channels import CHANNELS
 from evidence import profile as core_profile
 from evidence.errors import UsageError
 from locker.context import AppContext, read_text_input
@@ -185,7 +186,7 @@ def profile_show(app: AppContext, as_json: bool) -> None:
     "--to",
     "channel",
     required=True,
-    type=click.Choice(["12321", "12315", "nifa", "police", "12378"]),
+    type=click.Choice(CHANNELS),
     help="The authority the complaint is shaped for.",
 )
 @click.option("--party", help="Only this respondent's evidence (recommended: one complaint per lender).")
@@ -193,6 +194,11 @@ def profile_show(app: AppContext, as_json: bool) -> None:
 @click.option("--until", help="Up to this date (inclusive).")
 @click.option(
     "--font", type=click.Path(path_type=Path, dir_okay=False), help="A Chinese TrueType font to embed."
+)
+@click.option(
+    "--cover",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also write a cover sheet for you (how to submit, what to attach) to this PDF.",
 )
 @output_option("the PDF")
 @pass_app
@@ -203,6 +209,7 @@ def report(
     since: str | None,
     until: str | None,
     font: Path | None,
+    cover: Path | None,
     out: Path,
 ) -> None:
     """Write a complaint PDF in Simplified Chinese for one authority, with its evidence list.
@@ -212,17 +219,25 @@ def report(
     nifa (internet finance association), police (报案材料), 12378 (banks, consumer finance).
 
     \b
+    The filing holds only what the authority reads; how to submit it is printed here, and
+    --cover writes it, with what to attach and what to expect, as a separate page for you.
+
+    \b
     Example:
-      locker report --to 12321 --party 好借花 -o 12321.pdf
+      locker report --to 12321 --party 好借花 -o 12321.pdf --cover 12321-说明.pdf
     """
-    from complaints.assembly import assemble_complaint
+    from complaints.assembly import assemble_complaint, cover_text
     from complaints.gather import gather_case
-    from complaints.render import render_complaint_pdf
+    from complaints.render import render_complaint_pdf, render_cover_pdf
     from evidence import custody
     from evidence.events import parse_when
     from evidence.outputs import check_output_path
 
     check_output_path(out)  # a wrong -o is said first, before anything else is asked for
+    if cover is not None:
+        check_output_path(cover)
+        if cover.resolve() == out.resolve():
+            raise UsageError("--cover needs its own file, not the report's")
     store = app.store()
     from evidence import attribution
 
@@ -256,6 +271,12 @@ def report(
         f"{len(complaint.events)} distinct events, {len(complaint.evidence)} evidence items "
         f"(custody head {case.custody_head[:16]}…)"
     )
+    if cover is not None:
+        render_cover_pdf(cover_text(complaint, result.pages), cover, font, home=store.home)
+        status(f"wrote {cover}: the cover sheet, for you (not part of the filing)")
+    else:
+        for step in complaint.channel.submit:
+            status(f"to submit: {step}")
 
 
 @click.command(name="export")
