@@ -196,12 +196,16 @@ def count_acts(
 
 @dataclass(frozen=True)
 class EvidenceRow:
+    """One line of the 证据目录: what a lawyer files it by."""
+
     no: int
     item: ItemRecord
     kind: str
     source: str
-    time: str
-    proves: str
+    time: str  # 形成时间: when the evidence came into being, not when it was sealed
+    proves: str  # 证明目的
+    copy: str = ""  # 原件/复制件
+    extent: str = ""  # 页数/时长/记录数
 
 
 @dataclass(frozen=True)
@@ -233,6 +237,35 @@ def missing_fields(channel_id: str, profile: Profile) -> list[str]:
 
 
 OWN_EVIDENCE = "被投诉方号码的其他来电、短信、录音及本人的回复"  # 证明目的 of evidence behind no finding
+SOURCE_PHONE = "本人手机导出、拍摄或录制（原始载体为本人手机或账户）"
+SOURCE_DECLARED = "本人陈述（无导出记录的事件）"
+# An exported, recorded or captured file is a copy of data whose original carrier is the phone
+# or the account it came from; said plainly so a lawyer knows what to ask for.
+COPY_ELECTRONIC = "电子数据复制件"
+COPY_DECLARED = "本人陈述，非原始记录"
+
+
+def formed(item: ItemRecord, records: Sequence[EventRecord], tz: ZoneInfo) -> str:
+    """形成时间: the span of an export's records, a recording's or picture's own time; never the
+    time it was sealed, which says only when the user added it."""
+    if records and item.kind in ("export", "document"):
+        first, last = (min(e.at for e in records), max(e.at for e in records))
+        a, b = first.astimezone(tz).strftime("%Y-%m-%d"), last.astimezone(tz).strftime("%Y-%m-%d")
+        return a if a == b else f"{a}至{b}"
+    if item.captured_at is not None:
+        return item.captured_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    return f"不详（{item.added_at.astimezone(tz):%Y-%m-%d}存入证据库）"
+
+
+def extent(item: ItemRecord, records: int) -> str:
+    """页数/时长: a recording's length, a picture's page, an export's count of records."""
+    duration = next((float(v) for fact, v, _src in item.facts if fact == "duration"), None)
+    if duration is not None and item.kind in ("audio", "video"):
+        minutes, seconds = divmod(round(duration), 60)
+        return f"{minutes}分{seconds:02d}秒" if minutes else f"{seconds}秒"
+    if item.kind == "image":
+        return "1页"
+    return f"{records}条记录" if records else "—"
 
 
 def own_events(case: CaseFile, since: datetime | None, until: datetime | None) -> frozenset[int]:
@@ -383,14 +416,19 @@ def assemble_complaint(
             label = cat_names[f.category]
             if label not in proves.setdefault(i, []):
                 proves[i].append(label)
+    records: dict[int, list[EventRecord]] = defaultdict(list)
+    for e in case.events:
+        records[e.item].append(e)
     evidence = tuple(
         EvidenceRow(
             n,
             it,
             KIND_NAMES.get(it.kind, it.kind),
-            "证据库原始文件（本人手机导出/拍摄）",
-            (it.captured_at or it.added_at).astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+            SOURCE_DECLARED if it.kind == "declaration" else SOURCE_PHONE,
+            formed(it, records.get(it.id, []), tz),
             "、".join(proves.get(it.id, [])) or OWN_EVIDENCE,
+            COPY_DECLARED if it.kind == "declaration" else COPY_ELECTRONIC,
+            extent(it, len(records.get(it.id, []))),
         )
         for n, it in enumerate(items, 1)
     )

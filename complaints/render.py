@@ -346,20 +346,29 @@ def _story(c: Complaint, font: str) -> list[object]:
         _p(f"日期：{c.case.generated_at.astimezone(c.case.timezone):%Y年%m月%d日}", st["base"]),
     ]  # how to submit is the cover sheet's (render_cover_pdf), never the filing's
     s += [PageBreak(), _p("证据清单", st["title"])]
-    rows = [[_p(h, st["cell"]) for h in ("编号", "名称", "类型", "来源", "时间", "SHA-256", "证明内容")]]
+    catalogue = ("序号", "证据名称", "类型", "形成时间", "原件/复制件", "页数/时长", "证明目的")
+    rows = [[_p(h, st["cell"]) for h in catalogue]]
+    spans = []
     for r in c.evidence:
         rows.append(
             [
                 _p(str(r.no), st["cell"]),
                 _p(r.item.name, st["cell"]),
                 _p(r.kind, st["cell"]),
-                _p(r.source, st["cell"]),
                 _p(r.time, st["cell"]),
-                _p(r.item.sha256, st["hash"]),
+                _p(r.copy, st["cell"]),
+                _p(r.extent, st["cell"]),
                 _p(r.proves, st["cell"]),
             ]
         )
-    s += [_table(rows, [10 * mm, 34 * mm, 16 * mm, 22 * mm, 20 * mm, 34 * mm, usable - 136 * mm], font)]
+        # Source and hash on a line of their own under the entry: a 64-character hash in a
+        # narrow column breaks into four lines.
+        rows.append([_p(f"来源：{r.source}　SHA-256：{r.item.sha256}", st["hash"]), "", "", "", "", "", ""])
+        spans.append(("SPAN", (0, len(rows) - 1), (-1, len(rows) - 1)))
+    widths = [9 * mm, 36 * mm, 14 * mm, 25 * mm, 25 * mm, 16 * mm]
+    table = _table(rows, [*widths, usable - sum(widths)], font)
+    table.setStyle(TableStyle(spans))
+    s += [table]
     s += [Spacer(1, 8), _p(c.hash_statement, st["small"])]
     s += [PageBreak(), _p("附录一：违规事项明细", st["title"])]
     for f in c.findings:

@@ -82,6 +82,10 @@ def test_every_channel_renders_chinese_with_an_embedded_font(
     items = json.loads(run_cli(case_home, "ls", "--json").stdout)
     sms = next(i for i in items if i["name"] == "sms-20260817.xml")
     assert sms["sha256"] in text  # full hash in the evidence list
+    # the 证据目录's columns; an export formed over the span of its records, not when sealed
+    for column in ("序号", "证据名称", "形成时间", "原件/复制件", "页数/时长", "证明目的", "电子数据复制件"):
+        assert column in text, column
+    assert "2026-08-11至2026-08-16" in text and "34条记录" in text
     assert "速借宝" not in text and "17088889999" not in text  # --party scoping
     if channel == "12321":
         assert "17155550002*你同事的电话我们都有" in text  # ready 号码*原文 forwarding strings
