@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import BinaryIO
+from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -299,6 +299,39 @@ def cover_text(c: Complaint, pages: int) -> str:
     )
 
 
+# The act the judgement names when a message uses a court's or the police's name itself
+# (templates/rules/judgement/category-7.toml, cue authority-impersonated); a lender threatening
+# legal steps in its own name impersonates nobody.
+IMPERSONATION_ACT = "冒用法院、公安、检察院、仲裁或调解机构名义"
+ILLEGAL_LENDING_RATE = 0.36  # above it, a debt's interest is not protected (illegal_lending_2019)
+
+
+def citable(
+    ch: Channel, party: PartyRecord | None, findings: Sequence[FindingRecord]
+) -> Callable[[str], bool]:
+    """Which instruments (by the name findings carry) a filing may cite as its basis: verified
+    ones, where they fit the channel, the respondent's kind and the facts the filing shows."""
+    by_name: dict[str, dict[str, Any]] = {i["name"]: i for i in load_catalog().instruments.values()}
+    shows = set()
+    if any(f.rule == "loan-rate" and float(f.level or 0) > ILLEGAL_LENDING_RATE for f in findings):
+        shows.add("illegal-debt")
+    if any(f.category == 7 and IMPERSONATION_ACT in f.explanation for f in findings):
+        shows.add("impersonation")
+    kind = party.lender_type if party else None
+
+    def cite(name: str) -> bool:
+        inst = by_name.get(name)
+        if inst is None or inst["mark"] == "U":
+            return False
+        if inst.get("kind") == "guideline" and ch.id == "police":
+            return False
+        if "lenders" in inst and kind not in inst["lenders"]:
+            return False
+        return inst.get("needs") is None or inst["needs"] in shows
+
+    return cite
+
+
 def check_respondent(ch: Channel, party: PartyRecord | None) -> None:
     """Refuse a report the authority would reject for want of an identified respondent, or one
     sent to an authority that does not oversee this kind of lender, saying what to do instead:
@@ -396,6 +429,7 @@ def assemble_complaint(
     cat_names = category_names()
     tz = case.timezone
     tally = count_acts(findings, events, tz, cat_names, call_limits())
+    cite = citable(ch, party, findings)
     env = _templates()
     count_text = env.get_template("count.txt.j2")
     categories = []
@@ -404,7 +438,9 @@ def assemble_complaint(
         first = min(
             (f for f in findings if f.category == cat), key=lambda f: (STRENGTH_RANK.get(f.strength, 3), f.at)
         )
-        instruments = tuple(dict.fromkeys(i for f in findings if f.category == cat for i in f.instruments))
+        instruments = tuple(
+            dict.fromkeys(i for f in findings if f.category == cat for i in f.instruments if cite(i))
+        )
         acts = len({e for f in findings if f.category == cat for e in f.events})
         line = CategoryLine(cat, cat_names[cat], count, first.explanation, instruments, acts)
         categories.append(replace(line, tally=count_text.render(c=line, t=tally).strip()))

@@ -158,7 +158,10 @@ def _styles(font: str) -> dict[str, ParagraphStyle]:
         "title": ParagraphStyle(
             "title", parent=base, fontSize=17, leading=24, alignment=TA_CENTER, spaceAfter=8
         ),
-        "h2": ParagraphStyle("h2", parent=base, fontSize=12.5, leading=19, spaceBefore=10, spaceAfter=4),
+        # keepWithNext: a heading never ends a page away from what it heads
+        "h2": ParagraphStyle(
+            "h2", parent=base, fontSize=12.5, leading=19, spaceBefore=10, spaceAfter=4, keepWithNext=1
+        ),
         "small": ParagraphStyle("small", parent=base, fontSize=8.5, leading=12),
         "cell": ParagraphStyle("cell", parent=base, fontSize=8.5, leading=11.5),
         # Hashes in the embedded font as well (Courier would be a non-embedded built-in).
@@ -334,7 +337,8 @@ def _story(c: Complaint, font: str) -> list[object]:
     s += [_p(labels["table_note"], st["small"])]
     s += [_p("三、依据", st["h2"])]
     for x in c.categories:
-        s.append(_p(f"{x.name}：" + "；".join(x.instruments), st["base"]))
+        if x.instruments:  # a category no verified instrument fits here is stated as fact only
+            s.append(_p(f"{x.name}：" + "；".join(x.instruments), st["base"]))
     s += [_p("四、请求事项", st["h2"])]
     s += [_p(f"{n}. {r}", st["base"]) for n, r in enumerate(c.channel.requests, 1)]
     s += [

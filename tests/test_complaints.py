@@ -6,11 +6,16 @@ import itertools
 import json
 import shutil
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from complaints.assembly import IMPERSONATION_ACT, citable
+from complaints.channels import channel
+from evidence.records import FindingRecord, PartyRecord
+from evidence.rules import load_catalog
 from tests.conftest import DEMO, DEMO_PARTY, DEMO_PROFILE, run_cli
 
 PARTY = [*DEMO_PARTY, "--signature", "【好借花】"]
@@ -89,6 +94,22 @@ def test_every_channel_renders_chinese_with_an_embedded_font(
     assert "速借宝" not in text and "17088889999" not in text  # --party scoping
     if channel == "12321":
         assert "17155550002*你同事的电话我们都有" in text  # ready 号码*原文 forwarding strings
+    # Only verified instruments, where they fit: no popular list, no crime of collecting an
+    # illegal debt without a loan finding showing one, no impersonation offence for the lender's
+    # own signed message, no industry guideline in a police filing, no bank rules for a lender
+    # of unknown kind.
+    basis = text.split("三、依据")[1].split("四、请求事项")[0]
+    for never in (
+        "十不准",
+        "第二百九十三条之一",
+        "招摇撞骗",
+        "第六十二条",
+        "银行保险机构消费者权益保护管理办法",
+    ):
+        assert never not in basis, never
+    if channel == "police":
+        assert "指引" not in basis and "GB/T" not in basis
+    assert '"' not in text  # Chinese quotes only
     # The respondent by its legal name, the brand the borrower knows after it, its code.
     assert f"{LEGAL_NAME}（“好借花”）" in text and CREDIT_CODE in text
 
@@ -241,3 +262,38 @@ def test_how_to_submit_is_on_the_users_cover_sheet_never_in_the_filing(
     assert same.exit_code == 2
     plain = run_cli(case_home, "report", "--to", "12321", "--party", "好借花", "-o", str(tmp_path / "x.pdf"))
     assert plain.exit_code == 0 and "to submit:" in plain.stderr
+
+
+def _finding(category: int, rule: str, explanation: str = "", level: str | None = None) -> FindingRecord:
+    return FindingRecord(
+        1, "k", category, rule, 1, datetime(2026, 8, 1, tzinfo=UTC), (), "好借花", (), (), explanation,
+        "strong", "auto", level,
+    )  # fmt: skip
+
+
+def test_an_instrument_is_cited_only_where_the_facts_and_the_respondent_fit() -> None:
+    names = {k: v["name"] for k, v in load_catalog().instruments.items()}
+    police, nfra = channel("police"), channel("12378")
+    microloan = PartyRecord("好借花", lender_type="microloan")
+    consumer = PartyRecord("好借花", lender_type="consumer-finance")
+    plain = [_finding(5, "text-threat")]
+    usury = [*plain, _finding(10, "loan-rate", level="0.4120")]
+    fair = [*plain, _finding(10, "loan-rate", level="0.3000")]
+    lender_sms = [_finding(7, "text-impersonation", "判断依据：“提交至仲裁委”（声称已立案、起诉）")]
+    fake_police = [_finding(7, "text-impersonation", f"判断依据：“公安局”（{IMPERSONATION_ACT}）")]
+    assert not citable(nfra, microloan, plain)(names["criminal_293_1"])
+    assert not citable(nfra, microloan, fair)(names["criminal_293_1"])
+    assert citable(nfra, microloan, usury)(names["criminal_293_1"])
+    assert not citable(nfra, microloan, lender_sms)(names["psapl_62"])
+    assert citable(nfra, microloan, fake_police)(names["psapl_62"])
+    assert citable(nfra, microloan, fake_police)(names["criminal_279"])
+    assert not citable(nfra, None, plain)(names["consumer_protection_41"])  # kind unknown
+    assert not citable(nfra, microloan, plain)(names["consumer_protection_41"])
+    assert citable(nfra, consumer, plain)(names["consumer_protection_41"])
+    assert not citable(nfra, microloan, plain)(names["private_lending_25"])  # a licensed 小贷
+    assert citable(nfra, PartyRecord("x", lender_type="individual"), plain)(names["private_lending_25"])
+    assert citable(nfra, consumer, plain)(names["nifa_2024"]) and not citable(police, consumer, plain)(
+        names["nifa_2024"]
+    )
+    assert not citable(nfra, consumer, plain)(names["popular_list"])
+    assert not citable(nfra, consumer, plain)("《某某规定》第一条")  # not in the catalog: never

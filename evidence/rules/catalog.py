@@ -41,6 +41,9 @@ def finding_key(rule: str, *parts: object) -> str:
     return hashlib.sha256("|".join([rule, *map(str, parts)]).encode()).hexdigest()
 
 
+NEEDS = ("illegal-debt", "impersonation")  # what a filing's findings must show to cite an instrument
+
+
 class CatalogError(ValueError):
     """The catalog file is inconsistent: a bug in the repository, not in the user's evidence."""
 
@@ -119,6 +122,8 @@ def load_catalog() -> Catalog:
     for key, inst in instruments.items():
         if inst.get("mark") not in ("V1", "V2", "U"):
             raise CatalogError(f"instrument {key} lacks a verification mark")
+        if inst.get("kind", "law") not in ("law", "guideline") or inst.get("needs") not in (None, *NEEDS):
+            raise CatalogError(f"instrument {key}: kind is law or guideline, needs one of {NEEDS}")
     rules = {r["id"]: _rule(r, instruments) for r in data["rule"]}
     return Catalog(
         rules,
