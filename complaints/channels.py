@@ -32,6 +32,16 @@ class Channel:
     # complaint about another kind goes instead.
     lender_types: tuple[str, ...] = ()
     otherwise: str = ""
+    statement: str = ""  # a truthfulness statement above the signature, where the form has one
+    sign: str = ""  # the signature line's label; "" for the form's own (投诉人（签名）)
+
+    @property
+    def complainant_label(self) -> str:
+        return f"{self.form}人"  # 投诉人, 举报人, 报案人
+
+    @property
+    def respondent_label(self) -> str:
+        return "被报案人" if self.form == "报案" else f"被{self.form}方"
 
 
 @cache
@@ -54,6 +64,8 @@ def channel(channel_id: str) -> Channel:
         tuple(raw.get("respondent_required", ())),
         tuple(raw.get("lender_types", ())),
         raw.get("otherwise", ""),
+        raw.get("statement", ""),
+        raw.get("sign", ""),
     )
 
 

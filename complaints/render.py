@@ -292,7 +292,7 @@ def _story(c: Complaint, font: str) -> list[object]:
         _p(f"致：{c.channel.addressee}", st["base"]),
         Spacer(1, 6),
     ]
-    who = [[_p("投诉/举报/报案人", st["cell"]), _p(profile.name or "", st["cell"])]]
+    who = [[_p(c.channel.complainant_label, st["cell"]), _p(profile.name or "", st["cell"])]]
     for label, value in (
         ("身份证号", profile.id_number),
         ("联系电话", profile.phone),
@@ -300,7 +300,7 @@ def _story(c: Complaint, font: str) -> list[object]:
     ):
         if value:
             who.append([_p(label, st["cell"]), _p(value, st["cell"])])
-    who.append([_p("被投诉/举报方", st["cell"]), _p(c.respondent, st["cell"])])
+    who.append([_p(c.channel.respondent_label, st["cell"]), _p(c.respondent, st["cell"])])
     for label, value in c.respondent_details:
         who.append([_p(label, st["cell"]), _p(value, st["cell"])])
     numbers = "、".join(map(shown, c.respondent_numbers)) + (
@@ -341,12 +341,14 @@ def _story(c: Complaint, font: str) -> list[object]:
             s.append(_p(f"{x.name}：" + "；".join(x.instruments), st["base"]))
     s += [_p("四、请求事项", st["h2"])]
     s += [_p(f"{n}. {r}", st["base"]) for n, r in enumerate(c.channel.requests, 1)]
+    if c.channel.statement:
+        s += [Spacer(1, 8), _p(c.channel.statement, st["base"])]
     s += [
         Spacer(1, 14),
         _p("此致", st["base"]),
         _p(c.channel.addressee, st["base"]),
         Spacer(1, 18),
-        _p(f"{c.channel.form}人（签名）：____________________", st["base"]),
+        _p(f"{c.channel.sign or c.channel.form + '人（签名）'}：____________________", st["base"]),
         _p(f"日期：{c.case.generated_at.astimezone(c.case.timezone):%Y年%m月%d日}", st["base"]),
     ]  # how to submit is the cover sheet's (render_cover_pdf), never the filing's
     s += [PageBreak(), _p("证据清单", st["title"])]

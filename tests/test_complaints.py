@@ -109,6 +109,12 @@ def test_every_channel_renders_chinese_with_an_embedded_font(
         assert never not in basis, never
     if channel == "police":
         assert "指引" not in basis and "GB/T" not in basis
+        # a 报案材料: who reports whom, a truthfulness statement, signature with fingerprint
+        parts = ("报案人王五", "被报案人", "如有虚报、假报，愿承担相应的法律责任", "签名并捺印", "受案回执")
+        for part in parts:
+            assert part in text, part
+    else:
+        assert f"被{'举报' if channel in ('12315', '12321') else '投诉'}方" in text
     assert '"' not in text  # Chinese quotes only
     # The respondent by its legal name, the brand the borrower knows after it, its code.
     assert f"{LEGAL_NAME}（“好借花”）" in text and CREDIT_CODE in text
