@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from evidence.loans import LoanRecord, effective_annual_rate, lpr_on
 from evidence.records import EventRecord, PartyRecord
 from evidence.rules import RuleSettings, apply_rules, load_catalog
+from evidence.rules.fees import rate_text
 
 TZ = ZoneInfo("Asia/Shanghai")
 COLLECTOR = "17155550001"
@@ -301,6 +303,13 @@ def test_rules_never_crash_and_keys_are_stable(text: str, kind: str, direction: 
 # --- category 10 ------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("rate", "shown"), [(0.1, "10.0%"), (0.3614, "36.1%"), (9.99, "999.0%"), (1.2e8, "超过1000%")]
+)
+def test_rates_are_shown_rounded_and_bounded(rate: float, shown: str) -> None:
+    assert rate_text(rate) == shown
+
+
 def test_effective_rate_and_upfront_deduction() -> None:
     from datetime import date
 
@@ -319,6 +328,9 @@ def test_effective_rate_and_upfront_deduction() -> None:
     got = {f.rule: f for f in apply_rules([], [PARTY], RuleSettings(TZ), loans=[cut])}
     assert set(got) == {"loan-rate", "loan-upfront-deduction"}
     assert "1500" in got["loan-upfront-deduction"].explanation
+    # 3500 received, 5000 repaid a week later: billions of percent a year, true but absurd to print
+    rate = got["loan-rate"].explanation
+    assert "超过1000%" in rate and "本人登记" in rate and not re.search(r"\d{5,}", rate.replace("5000", ""))
     fair = LoanRecord(
         "好借花",
         Decimal(10000),

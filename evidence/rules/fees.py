@@ -32,6 +32,16 @@ def _caps_engaged(rate: float, loan: LoanRecord, caps: list[dict[str, object]]) 
     return engaged
 
 
+RATE_SHOWN_UP_TO = 10.0  # 1000% a year: beyond it a figure says more about the schedule than the loan
+
+
+def rate_text(rate: float) -> str:
+    """An annual rate as a filing states it: to one decimal of a percent, and above 1000% only
+    as "超过1000%" (a week's loan repaid at 30% extra compounds to billions of percent, which is
+    true arithmetic but reads as an error)."""
+    return f"{rate:.1%}" if rate <= RATE_SHOWN_UP_TO else f"超过{RATE_SHOWN_UP_TO:.0%}"
+
+
 def loan_findings(loans: Sequence[object], catalog: Catalog) -> list[FindingDraft]:
     rate_rule, upfront = catalog.rule("loan-rate"), catalog.rule("loan-upfront-deduction")
     out = []
@@ -46,7 +56,7 @@ def loan_findings(loans: Sequence[object], catalog: Catalog) -> list[FindingDraf
                 party=loan.party,
                 principal=loan.principal,
                 received=loan.received,
-                rate=f"{rate:.2%}",
+                rate=rate_text(rate),
                 caps="；".join(engaged),
             )
             out.append(
