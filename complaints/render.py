@@ -327,8 +327,8 @@ def _story(c: Complaint, font: str) -> list[object]:
     labels = count_labels()
     rows: list[list[object]] = [[_p(h, st["cell"]) for h in labels["table_header"]]]
     rows += [
-        [_p(str(x.category), st["cell"]), _p(x.name, st["cell"]), _p(x.tally, st["cell"])]
-        for x in c.categories
+        [_p(str(n), st["cell"]), _p(x.name, st["cell"]), _p(x.tally, st["cell"])]
+        for n, x in enumerate(c.categories, 1)  # 序号, not locker's internal category numbers
     ]
     if c.tally.messages:
         total = labels["table_total_value"].format(n=c.tally.messages)
@@ -376,13 +376,15 @@ def _story(c: Complaint, font: str) -> list[object]:
     table.setStyle(TableStyle(spans))
     s += [table]
     s += [Spacer(1, 8), _p(c.hash_statement, st["small"])]
-    s += [PageBreak(), _p("附录一：违规事项明细", st["title"])]
+    appendix = iter("一二三四五六七八")  # numbered as they occur: no 附录五 after 附录三
+    names = {x.category: x.name for x in c.categories}
+    s += [PageBreak(), _p(f"附录{next(appendix)}：违规事项明细", st["title"])]
     for f in c.findings:
         mark = "（已由本人确认）" if f.status == "confirmed" else ""
-        s.append(_p(f"［{f.category}］{c.local(f.at)}　{f.explanation}{mark}", st["small"]))
+        s.append(_p(f"［{names.get(f.category, '')}］{f.explanation}{mark}", st["small"]))
     messages = [e for e in c.events if e.kind in WRITTEN_KINDS and e.text]
     if messages:
-        s += [_p("附录二：短信及截图文字原文", st["h2"])]
+        s += [_p(f"附录{next(appendix)}：短信及截图文字原文", st["h2"])]
         rows = [[_p(h, st["cell"]) for h in ("时间", "号码", "类型", "原文")]]
         rows += [
             [
@@ -399,7 +401,7 @@ def _story(c: Complaint, font: str) -> list[object]:
         s += [_table(rows, [31 * mm, 27 * mm, 12 * mm, usable - 70 * mm], font)]
     calls = [e for e in c.events if e.kind == "call"]
     if calls:
-        s += [_p("附录三：通话记录", st["h2"])]
+        s += [_p(f"附录{next(appendix)}：通话记录", st["h2"])]
         chart = calls_chart(c, usable)
         if chart is not None:
             s += [chart, Spacer(1, 6)]
@@ -426,13 +428,13 @@ def _story(c: Complaint, font: str) -> list[object]:
         s += [_table(rows, [36 * mm, 34 * mm, 24 * mm, 22 * mm, usable - 116 * mm], font)]
     shots = [r for r in c.evidence if r.item.kind == "image"]
     if shots:
-        s += [_p("附录四：截图（缩略图，已去除元数据）", st["h2"])]
+        s += [_p(f"附录{next(appendix)}：截图（缩略图，已去除元数据）", st["h2"])]
         for r in shots:
             img = thumbnail(c, r.item.id)
             if img is not None:
                 s.append(KeepTogether([_p(f"证据{r.no}：{r.item.name}", st["small"]), img, Spacer(1, 6)]))
     if c.channel.per_number:
-        s += [PageBreak(), _p("附录五：按号码填写的12321举报内容", st["title"])]
+        s += [PageBreak(), _p(f"附录{next(appendix)}：按号码填写的12321举报内容", st["title"])]
         by_number: dict[str, list] = {}  # type: ignore[type-arg]
         for e in c.events:
             if e.number and e.kind in ("call", "sms", "mms") and e.direction == "in":

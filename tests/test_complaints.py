@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import shutil
 import subprocess
 from datetime import UTC, datetime
@@ -116,6 +117,11 @@ def test_every_channel_renders_chinese_with_an_embedded_font(
     else:
         assert f"被{'举报' if channel in ('12315', '12321') else '投诉'}方" in text
     assert '"' not in text  # Chinese quotes only
+    assert not re.search(r"[。！？]”。", text)  # no doubled stop
+    assert not re.search(r"［\d+］", text)  # no internal category codes
+    numerals = "一二三四五六七八"
+    found = re.findall(r"附录([一二三四五六七八])：", text)
+    assert found == list(numerals[: len(found)]), found  # appendices numbered as they occur
     # The respondent by its legal name, the brand the borrower knows after it, its code.
     assert f"{LEGAL_NAME}（“好借花”）" in text and CREDIT_CODE in text
 
