@@ -332,6 +332,20 @@ def citable(
     return cite
 
 
+def court_messages(case: CaseFile) -> tuple[EventRecord, ...]:
+    """Messages from an official court number (12368 and the like) that name the respondent by
+    its brand, legal name or app: a real proceeding the documents must not pass over."""
+    party = case.party
+    if party is None:
+        return ()
+    names = [n for n in (party.name, party.legal_name, party.app_name) if n]
+    return tuple(
+        e
+        for e in case.events
+        if e.number_class == "court" and e.direction == "in" and e.text and any(n in e.text for n in names)
+    )
+
+
 def check_respondent(ch: Channel, party: PartyRecord | None) -> None:
     """Refuse a report the authority would reject for want of an identified respondent, or one
     sent to an authority that does not oversee this kind of lender, saying what to do instead:
@@ -485,6 +499,22 @@ def assemble_complaint(
         until=until.astimezone(tz).strftime("%Y-%m-%d") if until else None,
     )
     attribution, cited = attribution_text(env, case, numbers)
+    court = court_messages(case)
+    if court:
+        attribution = "\n\n".join(
+            p
+            for p in (
+                attribution,
+                env.get_template("court.txt.j2")
+                .render(
+                    respondent=respondent,
+                    messages=[(e.at.astimezone(tz).strftime("%Y-%m-%d %H:%M"), e) for e in court],
+                )
+                .strip(),
+            )
+            if p
+        )
+        events = tuple(sorted({*events, *court}, key=lambda e: (e.at, e.id)))
     first_added = min((i.added_at for i in items), default=case.generated_at).astimezone(tz)
     statement = env.get_template("hashes.txt.j2").render(
         first_added=first_added.strftime("%Y-%m-%d"), head=case.custody_head

@@ -309,3 +309,20 @@ def test_an_instrument_is_cited_only_where_the_facts_and_the_respondent_fit() ->
     )
     assert not citable(nfra, consumer, plain)(names["popular_list"])
     assert not citable(nfra, consumer, plain)("《某某规定》第一条")  # not in the catalog: never
+
+
+@needs_poppler
+def test_a_genuine_court_message_about_the_respondent_is_stated_not_passed_over(
+    case_home: Path, tmp_path: Path
+) -> None:
+    assert run_cli(case_home, *PROFILE).exit_code == 0
+    court = "【某某区人民法院】王五，好借花诉你借款纠纷一案已进入诉前调解，案号（2026）粤0305诉前调1234号。"
+    r = run_cli(case_home, "log", "sms", "--number", "12368", "--at", "2026-08-15T10:00", "--text", court)
+    assert r.exit_code == 0, r.stderr
+    events = json.loads(run_cli(case_home, "events", "--json").stdout)
+    assert {e["number_class"] for e in events if e["number"] == "12368"} == {"court"}
+    out = tmp_path / "r.pdf"
+    assert run_cli(case_home, "report", "--to", "12321", "--party", "好借花", "-o", str(out)).exit_code == 0
+    text = pdf_text(out)
+    assert "法院官方号码发来的涉及好借花的短信1条" in text and "诉前调1234号" in text
+    assert "并不否认或回避该程序" in text
