@@ -173,6 +173,19 @@ def _p(text: str, style: ParagraphStyle) -> Paragraph:
     return Paragraph(escape(text).replace("\n", "<br/>"), style)
 
 
+TABLE_CHUNK = 60  # rows per Table: ReportLab re-measures what is left of a table at every page
+
+
+def _long_table(rows: list[list[object]], widths: list[float], font: str) -> list[Table]:
+    """A table of any length as tables of TABLE_CHUNK rows, each with the header: one table of
+    10,000 rows costs time quadratic in its pages, these cost time linear in them."""
+    header, body = rows[:1], rows[1:]
+    return [
+        _table(header + body[i : i + TABLE_CHUNK], widths, font)
+        for i in range(0, max(len(body), 1), TABLE_CHUNK)
+    ]
+
+
 def _table(rows: list[list[object]], widths: list[float], font: str) -> Table:
     t = Table(rows, colWidths=widths, repeatRows=1)
     t.setStyle(
@@ -398,7 +411,7 @@ def _story(c: Complaint, font: str) -> list[object]:
             ]
             for e in messages
         ]
-        s += [_table(rows, [31 * mm, 27 * mm, 12 * mm, usable - 70 * mm], font)]
+        s += _long_table(rows, [31 * mm, 27 * mm, 12 * mm, usable - 70 * mm], font)
     calls = [e for e in c.events if e.kind == "call"]
     if calls:
         s += [_p(f"附录{next(appendix)}：通话记录", st["h2"])]
@@ -425,7 +438,7 @@ def _story(c: Complaint, font: str) -> list[object]:
             ]
             for e in calls
         ]
-        s += [_table(rows, [36 * mm, 34 * mm, 24 * mm, 22 * mm, usable - 116 * mm], font)]
+        s += _long_table(rows, [36 * mm, 34 * mm, 24 * mm, 22 * mm, usable - 116 * mm], font)
     shots = [r for r in c.evidence if r.item.kind == "image"]
     if shots:
         s += [_p(f"附录{next(appendix)}：截图（缩略图，已去除元数据）", st["h2"])]
@@ -452,7 +465,7 @@ def _story(c: Complaint, font: str) -> list[object]:
                         _p(e.text or "", st["cell"]),
                     ]
                 )
-            s.append(_table(rows, [27 * mm, 29 * mm, 11 * mm, 14 * mm, usable - 81 * mm], font))
+            s += _long_table(rows, [27 * mm, 29 * mm, 11 * mm, 14 * mm, usable - 81 * mm], font)
             texts = [e.text for e in evs if e.text and e.kind in ("sms", "mms")]
             if texts:
                 s.append(_p("转发短信（发送至12321）：", st["small"]))

@@ -15,7 +15,6 @@ bursts on (rule, first event).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -35,7 +34,7 @@ from evidence.rules.timing import (
 
 __all__ = ["Catalog", "RuleSettings", "apply_rules", "finding_key", "iter_rules", "load_catalog"]
 
-_DOUBLE_STOP = re.compile(r"([。！？!?…])”。")
+SENTENCE_STOPS = "。！？!?…"
 NEVER_COLLECTORS = ("court", "service", "tollfree", "withheld")  # unless declared in a party
 
 
@@ -149,8 +148,8 @@ def text_findings(
             explanation = rule.explanation.format(
                 when=when, who=name, excerpt=hit.excerpt, words=hit.words, act=hit.act
             )
-            if "”。" in explanation:  # a quotation that ends its own sentence takes no second stop
-                explanation = _DOUBLE_STOP.sub(r"\1”", explanation)
+            if hit.excerpt[-1:] in SENTENCE_STOPS:  # a quotation ending its own sentence: no second stop
+                explanation = explanation.replace(f"{hit.excerpt}”。", f"{hit.excerpt}”", 1)
             yield event_draft(rule, e, explanation, party, instruments[rule.id])
         for suggestion in suggestions:
             rule = by_suggestion[suggestion.category]
