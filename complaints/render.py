@@ -38,6 +38,7 @@ from reportlab.platypus import (
 from reportlab.platypus import paragraph as _paragraph
 
 from complaints.assembly import EVENT_NAMES, WRITTEN_KINDS, Complaint
+from complaints.bundle import columns
 from evidence.errors import UsageError
 from evidence.numbers import shown
 from evidence.outputs import check_output_path, private_output
@@ -421,13 +422,7 @@ def _story(c: Complaint, font: str) -> list[object]:
         period = {"strong": labels["period_strong"], "weak": labels["period_weak"]}
         heads = ("时间", "号码", "状态", "时长（秒）", labels["period_header"])
         rows = [[_p(h, st["cell"]) for h in heads]]
-        status = {
-            "answered": "已接通",
-            "missed": "未接",
-            "rejected": "拒接",
-            "blocked": "已拦截",
-            "voicemail": "语音信箱",
-        }
+        status = columns().values["status"]  # one naming of call statuses, the bundle's too
         rows += [
             [
                 c.local(e.at) + ("*" if e.tz_assumed else ""),
@@ -508,9 +503,7 @@ def render_complaint_pdf(
     generated = f"{complaint.case.generated_at.astimezone(tz).strftime('%Y-%m-%d %H:%M')}（{zone_label(tz)}）"
     footer = f"生成时间 {generated}　保管日志链首哈希 {complaint.case.custody_head}"
     pdf, pages = _pdf(_story(complaint, font), font, complaint.channel.title, complaint.channel.name, footer)
-    with private_output(home, out) as f:
-        f.write(pdf)
-    return RenderResult(out, pages, font, warnings, hashlib.sha256(pdf).hexdigest())
+    return _written(pdf, pages, out, home, font, warnings)
 
 
 def render_cover_pdf(
@@ -529,6 +522,13 @@ def render_cover_pdf(
         elif line.strip():
             story.append(_p(line, st["base"]))
     pdf, pages = _pdf(story, font, title, title, "")
+    return _written(pdf, pages, out, home, font, warnings)
+
+
+def _written(
+    pdf: bytes, pages: int, out: Path, home: Path | None, font: str, warnings: list[str]
+) -> RenderResult:
+    """Write a rendered PDF atomically and privately (evidence.outputs), with its hash."""
     with private_output(home, out) as f:
         f.write(pdf)
     return RenderResult(out, pages, font, warnings, hashlib.sha256(pdf).hexdigest())
