@@ -11,6 +11,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
+from dataclasses import field as dataclass_field
 from datetime import datetime
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
@@ -68,6 +69,7 @@ class CaseFile:
     timezone: ZoneInfo
     originals: Callable[[int], AbstractContextManager[BinaryIO]] | None = None
     links: Sequence[Link] = ()  # why each number is a party's (evidence.attribution)
+    loans: Sequence[Any] = ()  # evidence.loans.LoanRecord: the loans the user declared
 
 
 @dataclass(frozen=True)
@@ -227,6 +229,10 @@ class Complaint:
     cited: tuple[EventRecord, ...] = ()  # the messages that reasoning cites, oldest first
     # Who the respondent is in law, as the user recorded it: (label, value) rows.
     respondent_details: tuple[tuple[str, str], ...] = ()
+    # The channel's own parts (matter, background, facts, harm) as its template words them.
+    parts: Mapping[str, str] = dataclass_field(default_factory=dict)
+    requests: tuple[str, ...] = ()
+    attachments: tuple[str, ...] = ()
 
     def local(self, at: datetime) -> str:
         return at.astimezone(self.case.timezone).strftime("%Y-%m-%d %H:%M")
@@ -292,6 +298,8 @@ def cover_text(c: Complaint, pages: int) -> str:
             form=ch.form,
             who_for=ch.who_for,
             submit=ch.submit,
+            attachments=c.attachments,
+            expect=ch.expect,
             pages=pages,
             police=ch.id == "police",
             court_claims=any(f.category == 7 for f in c.findings),
@@ -395,6 +403,38 @@ def respondent_of(party: PartyRecord | None) -> tuple[str, tuple[tuple[str, str]
     return name, tuple(rows)
 
 
+def day(at: datetime, tz: ZoneInfo) -> str:
+    """A date as every document writes it: 2026-08-12 (one format, the tables' too)."""
+    return at.astimezone(tz).strftime("%Y-%m-%d")
+
+
+def loan_facts(loan: Any) -> dict[str, object]:
+    """A declared loan as the background paragraph states it (amounts in yuan, as declared)."""
+    deducted = loan.principal - loan.received
+    return {
+        "start": loan.start.isoformat(),
+        "principal": loan.principal,
+        "received": loan.received,
+        "deducted": deducted if deducted > 0 else None,
+        "repayments": len(loan.schedule),
+        "total": sum((amount for _, amount in loan.schedule), start=type(loan.principal)(0)),
+    }
+
+
+def channel_parts(env: Environment, ch: Channel, **facts: Any) -> dict[str, str]:
+    """The channel's own wording of each part its sections name: the blocks of
+    templates/letters/<channel>.txt.j2, each rendered alone over the same facts."""
+    template = env.get_template(f"{ch.id}.txt.j2")
+    numerals = "一二三四五六七八九十"
+    basis = next((numerals[n] for n, (_, part) in enumerate(ch.sections) if part == "basis"), "")
+    context = template.new_context({**facts, "basis_number": basis})
+    return {
+        name: "".join(block(context)).strip()
+        for name, block in template.blocks.items()
+        if any(part == name for _, part in ch.sections)
+    }
+
+
 def _templates() -> Environment:
     env = Environment(
         loader=FileSystemLoader(resource_dir("templates") / "letters"),
@@ -406,10 +446,21 @@ def _templates() -> Environment:
     return env
 
 
+MAX_ADDRESSEE = 80  # the longest 公安局…分局…派出所 names are about 30 characters
+
+
 def assemble_complaint(
-    channel_id: str, case: CaseFile, since: datetime | None = None, until: datetime | None = None
+    channel_id: str,
+    case: CaseFile,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    addressee: str | None = None,
 ) -> Complaint:
     ch = channel(channel_id)
+    if addressee:  # the office it goes to: a named 派出所, a province's 金融监管局
+        if len(addressee) > MAX_ADDRESSEE or not addressee.isprintable():
+            raise UsageError(f"--addressee must be one printable line of at most {MAX_ADDRESSEE} characters")
+        ch = replace(ch, addressee=addressee.strip())
     missing = missing_fields(channel_id, case.profile)
     if missing:
         names = "、".join(PROFILE_LABELS[f] for f in missing)
@@ -456,6 +507,8 @@ def assemble_complaint(
             dict.fromkeys(i for f in findings if f.category == cat for i in f.instruments if cite(i))
         )
         acts = len({e for f in findings if f.category == cat for e in f.events})
+        framed = tuple(load_catalog().instruments[k]["name"] for k in ch.grounds.get(cat, ()))
+        instruments = tuple(dict.fromkeys(i for i in framed + instruments if cite(i)))
         line = CategoryLine(cat, cat_names[cat], count, first.explanation, instruments, acts)
         categories.append(replace(line, tally=count_text.render(c=line, t=tally).strip()))
     respondent, respondent_details = respondent_of(party)
@@ -484,20 +537,33 @@ def assemble_complaint(
     )
     contact = [e for e in events if e.direction == "in"] or list(events)  # the period of its contact
     first_contact, last_contact = contact[0], contact[-1]
-    letter = env.get_template("letter.txt.j2").render(
+    cited_basis = "".join(i for x in categories for i in x.instruments)
+    parts = channel_parts(
+        env,
+        ch,
         complainant=case.profile,
         form=ch.form,
         respondent=respondent,
+        brand=party.name if party else respondent,
+        brand_is_lender=party is not None,
+        app=party.app_name if party else None,
+        address=party.address if party else None,
+        kind=LENDER_TYPES.get(party.lender_type or "", "") if party else "",
         numbers=listed(numbers),
-        first_day=min(first_contact.at, findings[0].at).astimezone(tz).strftime("%Y年%m月%d日"),
-        last_day=max(last_contact.at, findings[-1].at).astimezone(tz).strftime("%Y年%m月%d日"),
+        numbers_count=len(numbers),
+        first_day=day(min(first_contact.at, findings[0].at), tz),
+        last_day=day(max(last_contact.at, findings[-1].at), tz),
         categories=categories,
         t=tally,
         zone=zone_label(tz),
         assumed=any(e.tz_assumed for e in events),
-        since=since.astimezone(tz).strftime("%Y-%m-%d") if since else None,
-        until=until.astimezone(tz).strftime("%Y-%m-%d") if until else None,
+        since=day(since, tz) if since else None,
+        until=day(until, tz) if until else None,
+        loans=[loan_facts(loan) for loan in case.loans if party is None or loan.party == party.name],
+        cites_psapl="治安管理处罚法" in cited_basis,
+        cites_nifa="中国互联网金融协会" in cited_basis,
     )
+    letter = parts.get("facts", "")
     attribution, cited = attribution_text(env, case, numbers)
     court = court_messages(case)
     if court:
@@ -536,6 +602,9 @@ def assemble_complaint(
         attribution,
         cited,
         respondent_details,
+        parts,
+        ch.requests_for(x.category for x in categories),
+        tuple(a.format(items=len(evidence)) for a in ch.attachments),
     )
 
 

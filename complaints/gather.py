@@ -14,7 +14,7 @@ from evidence import attribution, custody, events, findings, parties
 from evidence.errors import UsageError
 from evidence.profile import get_profile
 from evidence.records import ItemRecord
-from evidence.schema import CustodyEntry, Item, ItemFact
+from evidence.schema import CustodyEntry, Item, ItemFact, Loan
 from evidence.store import Store
 
 
@@ -82,6 +82,7 @@ def gather_case(store: Store, party: str | None) -> CaseFile:
     )
     with store.transaction() as s:
         head = custody.head_hash(s)
+        loans = findings.loan_records(list(s.scalars(select(Loan).order_by(Loan.id))))
     return CaseFile(
         profile=profile,
         party=party_record,
@@ -93,6 +94,7 @@ def gather_case(store: Store, party: str | None) -> CaseFile:
         timezone=store.timezone,
         originals=original_opener(store),
         links=tuple(links),
+        loans=tuple(loans),
     )
 
 

@@ -37,7 +37,7 @@ from reportlab.platypus import (
 )
 from reportlab.platypus import paragraph as _paragraph
 
-from complaints.assembly import EVENT_NAMES, WRITTEN_KINDS, Complaint
+from complaints.assembly import EVENT_NAMES, WRITTEN_KINDS, Complaint, day
 from complaints.bundle import columns
 from evidence.errors import UsageError
 from evidence.numbers import shown
@@ -297,6 +297,43 @@ def thumbnail(c: Complaint, item_id: int) -> Image | None:
     return Image(buf, width=w * ratio, height=h * ratio)
 
 
+NUMERALS = "一二三四五六七八九十"  # a filing's parts: 一、二、…
+
+
+def _attribution(c: Complaint, st: dict[str, ParagraphStyle], font: str, usable: float) -> list[object]:
+    """Why each number is the respondent's, with the messages it cites."""
+    if not c.attribution:
+        return []
+    s: list[object] = [Spacer(1, 4), _p(c.attribution, st["base"])]
+    if c.cited:
+        cited: list[list[object]] = [[_p(h, st["cell"]) for h in ("事件编号", "时间", "号码", "原文")]]
+        cited += [
+            [
+                f"#{e.id}",
+                c.local(e.at) + ("*" if e.tz_assumed else ""),
+                shown(e.number) if e.number else "—",
+                _p(e.text or "", st["cell"]),
+            ]
+            for e in c.cited
+        ]
+        s += [_table(cited, [18 * mm, 31 * mm, 27 * mm, usable - 76 * mm], font)]
+    return s
+
+
+def _tally(c: Complaint, st: dict[str, ParagraphStyle], font: str, usable: float) -> list[object]:
+    """The counts, each category apart, and the messages counted once in total."""
+    labels = count_labels()
+    rows: list[list[object]] = [[_p(h, st["cell"]) for h in labels["table_header"]]]
+    rows += [
+        [_p(str(n), st["cell"]), _p(x.name, st["cell"]), _p(x.tally, st["cell"])]
+        for n, x in enumerate(c.categories, 1)  # 序号, not locker's internal category numbers
+    ]
+    if c.tally.messages:
+        total = labels["table_total_value"].format(n=c.tally.messages)
+        rows.append([_p("", st["cell"]), _p(labels["table_total"], st["cell"]), _p(total, st["cell"])])
+    return [_table(rows, [14 * mm, usable - 94 * mm, 80 * mm], font), _p(labels["table_note"], st["small"])]
+
+
 def _story(c: Complaint, font: str) -> list[object]:
     st = _styles(font)
     profile = c.case.profile
@@ -314,56 +351,52 @@ def _story(c: Complaint, font: str) -> list[object]:
     ):
         if value:
             who.append([_p(label, st["cell"]), _p(value, st["cell"])])
-    who.append([_p(c.channel.respondent_label, st["cell"]), _p(c.respondent, st["cell"])])
+    if c.channel.respondent_text:  # the police: a person not known by name, for an institution
+        brand = c.case.party.name if c.case.party else c.respondent
+        who.append(
+            [
+                _p(c.channel.respondent_label, st["cell"]),
+                _p(c.channel.respondent_text.format(brand=brand), st["cell"]),
+            ]
+        )
+        who.append([_p("涉及机构", st["cell"]), _p(c.respondent, st["cell"])])
+    else:
+        who.append([_p(c.channel.respondent_label, st["cell"]), _p(c.respondent, st["cell"])])
     for label, value in c.respondent_details:
         who.append([_p(label, st["cell"]), _p(value, st["cell"])])
+    facts = next(n for n, (_, part) in enumerate(c.channel.sections) if part == "facts")
     numbers = "、".join(map(shown, c.respondent_numbers)) + (
-        "（归属依据见第一部分）" if c.attribution else ""
+        f"（归属依据见第{NUMERALS[facts]}部分）" if c.attribution else ""
     )
     who.append([_p("相关号码", st["cell"]), _p(numbers or "（见下文）", st["cell"])])
     s += [_table(who, [32 * mm, usable - 32 * mm], font), Spacer(1, 8)]
-    s += [_p("一、事实与理由", st["h2"]), _p(c.letter, st["base"])]
-    if c.attribution:  # why each number is the respondent's, with the messages it cites
-        s += [Spacer(1, 4), _p(c.attribution, st["base"])]
-        if c.cited:
-            cited: list[list[object]] = [[_p(h, st["cell"]) for h in ("事件编号", "时间", "号码", "原文")]]
-            cited += [
-                [
-                    f"#{e.id}",
-                    c.local(e.at) + ("*" if e.tz_assumed else ""),
-                    shown(e.number) if e.number else "—",
-                    _p(e.text or "", st["cell"]),
-                ]
-                for e in c.cited
-            ]
-            s += [_table(cited, [18 * mm, 31 * mm, 27 * mm, usable - 76 * mm], font)]
-    s += [_p("二、违规行为统计", st["h2"])]
-    labels = count_labels()
-    rows: list[list[object]] = [[_p(h, st["cell"]) for h in labels["table_header"]]]
-    rows += [
-        [_p(str(n), st["cell"]), _p(x.name, st["cell"]), _p(x.tally, st["cell"])]
-        for n, x in enumerate(c.categories, 1)  # 序号, not locker's internal category numbers
-    ]
-    if c.tally.messages:
-        total = labels["table_total_value"].format(n=c.tally.messages)
-        rows.append([_p("", st["cell"]), _p(labels["table_total"], st["cell"]), _p(total, st["cell"])])
-    s += [_table(rows, [14 * mm, usable - 94 * mm, 80 * mm], font)]
-    s += [_p(labels["table_note"], st["small"])]
-    s += [_p("三、依据", st["h2"])]
-    for x in c.categories:
-        if x.instruments:  # a category no verified instrument fits here is stated as fact only
-            s.append(_p(f"{x.name}：" + "；".join(x.instruments), st["base"]))
-    s += [_p("四、请求事项", st["h2"])]
-    s += [_p(f"{n}. {r}", st["base"]) for n, r in enumerate(c.channel.requests, 1)]
+    numerals = iter(NUMERALS)
+    for heading, part in c.channel.sections:  # the authority's own parts, in its order
+        s += [_p(f"{next(numerals)}、{heading}", st["h2"])]
+        if part == "tally":
+            s += _tally(c, st, font, usable)
+        elif part == "basis":
+            for x in c.categories:
+                if x.instruments:  # a category no verified instrument fits here is stated as fact only
+                    s.append(_p(f"{x.name}：" + "；".join(x.instruments), st["base"]))
+        elif part == "requests":
+            s += [_p(f"{n}. {r}", st["base"]) for n, r in enumerate(c.requests, 1)]
+        else:
+            s += [_p(c.parts[part], st["base"])]
+            if part == "facts":
+                s += _attribution(c, st, font, usable)
     if c.channel.statement:
         s += [Spacer(1, 8), _p(c.channel.statement, st["base"])]
+    if c.attachments:
+        s += [Spacer(1, 6), _p("附件：", st["base"])]
+        s += [_p(f"{n}. {a}", st["base"]) for n, a in enumerate(c.attachments, 1)]
     s += [
         Spacer(1, 14),
         _p("此致", st["base"]),
         _p(c.channel.addressee, st["base"]),
         Spacer(1, 18),
         _p(f"{c.channel.sign or c.channel.form + '人（签名）'}：____________________", st["base"]),
-        _p(f"日期：{c.case.generated_at.astimezone(c.case.timezone):%Y年%m月%d日}", st["base"]),
+        _p(f"日期：{day(c.case.generated_at, c.case.timezone)}", st["base"]),
     ]  # how to submit is the cover sheet's (render_cover_pdf), never the filing's
     s += [PageBreak(), _p("证据清单", st["title"])]
     catalogue = ("序号", "证据名称", "类型", "形成时间", "原件/复制件", "页数/时长", "证明目的")
@@ -419,6 +452,7 @@ def _story(c: Complaint, font: str) -> list[object]:
         chart = calls_chart(c, usable)
         if chart is not None:
             s += [chart, Spacer(1, 6)]
+        labels = count_labels()
         period = {"strong": labels["period_strong"], "weak": labels["period_weak"]}
         heads = ("时间", "号码", "状态", "时长（秒）", labels["period_header"])
         rows = [[_p(h, st["cell"]) for h in heads]]

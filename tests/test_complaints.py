@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from complaints.assembly import IMPERSONATION_ACT, citable
-from complaints.channels import channel
+from complaints.channels import channel as channel_of
 from evidence.records import FindingRecord, PartyRecord
 from evidence.rules import load_catalog
 from tests.conftest import DEMO, DEMO_PARTY, DEMO_PROFILE, run_cli
@@ -99,7 +99,14 @@ def test_every_channel_renders_chinese_with_an_embedded_font(
     # illegal debt without a loan finding showing one, no impersonation offence for the lender's
     # own signed message, no industry guideline in a police filing, no bank rules for a lender
     # of unknown kind.
-    basis = text.split("三、依据")[1].split("四、请求事项")[0]
+    sections = channel_of(channel).sections
+    headings = [f"{n}、{h}" for n, (h, _) in zip("一二三四五六七八", sections, strict=False)]
+    at = [text.index(h) for h in headings]
+    assert at == sorted(at), headings  # the authority's parts, in its order
+    ends = [*at[1:], text.index("此致")]
+    parts = {part: text[a:b] for (_, part), a, b in zip(sections, at, ends, strict=True)}
+    basis = parts.get("basis", "")
+
     for never in (
         "十不准",
         "第二百九十三条之一",
@@ -115,7 +122,21 @@ def test_every_channel_renders_chinese_with_an_embedded_font(
         for part in parts:
             assert part in text, part
     else:
-        assert f"被{'举报' if channel in ('12315', '12321') else '投诉'}方" in text
+        assert channel_of(channel).respondent_label in text
+    # Each authority's own frame: what it judges by, what it is asked, what is attached.
+    own = {
+        "12321": ("按号码填写的12321举报内容", "举报类型：骚扰电话、垃圾短信"),
+        "12315": ("被举报经营者", "《中华人民共和国消费者权益保护法》第二十九条", "删除"),
+        "nifa": ("被举报从业机构", "详细地址：深圳市南山区某路1号", "逾期债务催收自律公约"),
+        "police": ("借贷背景", "造成的后果", "由报案人如实补充", "禁止接触本人", "存有原始证据的手机"),
+        "12378": ("被投诉机构", "请将处理结果书面告知本人"),
+    }[channel]
+    for needle in own:
+        assert needle in text, needle
+    if channel in ("12315", "nifa", "police", "12378"):
+        assert "附件：" in text and ("本人承诺" in text or "本人保证" in text)
+    if channel == "12321":
+        assert not basis  # 12321 weighs numbers, not legal argument
     assert '"' not in text  # Chinese quotes only
     assert not re.search(r"[。！？]”。", text)  # no doubled stop
     assert not re.search(r"［\d+］", text)  # no internal category codes
@@ -285,7 +306,7 @@ def _finding(category: int, rule: str, explanation: str = "", level: str | None 
 
 def test_an_instrument_is_cited_only_where_the_facts_and_the_respondent_fit() -> None:
     names = {k: v["name"] for k, v in load_catalog().instruments.items()}
-    police, nfra = channel("police"), channel("12378")
+    police, nfra = channel_of("police"), channel_of("12378")
     microloan = PartyRecord("好借花", lender_type="microloan")
     consumer = PartyRecord("好借花", lender_type="consumer-finance")
     plain = [_finding(5, "text-threat")]
@@ -326,3 +347,60 @@ def test_a_genuine_court_message_about_the_respondent_is_stated_not_passed_over(
     text = pdf_text(out)
     assert "法院官方号码发来的涉及好借花的短信1条" in text and "诉前调1234号" in text
     assert "并不否认或回避该程序" in text
+
+
+@needs_poppler
+def test_the_police_filing_states_the_loan_the_station_and_only_requests_its_facts_support(
+    case_home: Path, tmp_path: Path
+) -> None:
+    assert run_cli(case_home, *PROFILE).exit_code == 0
+    loan = [
+        "--principal",
+        "5000",
+        "--received",
+        "3500",
+        "--start",
+        "2026-06-01",
+        "--schedule",
+        "2026-06-08=5000",
+    ]
+    assert run_cli(case_home, "loan", "add", "--party", "好借花", *loan).exit_code == 0
+    station = "深圳市公安局南山分局粤海派出所"
+    out = tmp_path / "police.pdf"
+    r = run_cli(
+        case_home, "report", "--to", "police", "--party", "好借花", "--addressee", station, "-o", str(out)
+    )
+    assert r.exit_code == 0, r.stderr
+    text = pdf_text(out)
+    background = text.split("二、借贷背景")[1].split("三、事实经过")[0]
+    # the loan as declared, marked as the user's account, with the deduction it shows
+    for needle in ("2026-06-01", "合同金额5000", "实际到账3500", "预先扣除1500", "本人陈述"):
+        assert needle in background, needle
+    assert f"致：{station}" in text and f"此致{station}" in text and "__________" not in text.split("一、")[0]
+    # one date format: no 年月日 dates anywhere in the filing
+    assert not re.search(r"\d{4}年\d{1,2}月\d{1,2}日", text)
+    # the other lender's filing: only a visit threat, so nothing about deleting the address book
+    r = run_cli(case_home, "report", "--to", "police", "--party", "速借宝", "-o", str(tmp_path / "b.pdf"))
+    assert r.exit_code == 0, r.stderr
+    other = pdf_text(tmp_path / "b.pdf")
+    assert "禁止接触本人" in other  # a visit threat is 滋扰
+    assert "借款合同及还款记录为准" in other and "合同金额" not in other  # no loan declared for it
+    bad = run_cli(
+        case_home, "report", "--to", "police", "--party", "好借花", "--addressee", "x\n" * 3, "-o", str(out)
+    )
+    assert bad.exit_code == 2 and "--addressee" in bad.stderr
+
+
+@needs_poppler
+def test_the_cover_sheet_says_what_to_attach_and_what_happens_after(case_home: Path, tmp_path: Path) -> None:
+    assert run_cli(case_home, *PROFILE).exit_code == 0
+    assert run_cli(case_home, *IDENTITY).exit_code == 0
+    out, cover = tmp_path / "r.pdf", tmp_path / "cover.pdf"
+    r = run_cli(
+        case_home, "report", "--to", "12315", "--party", "好借花", "-o", str(out), "--cover", str(cover)
+    )
+    assert r.exit_code == 0, r.stderr
+    text = pdf_text(cover)
+    for needle in ("随附材料", "举报人身份证复印件", "提交之后", "七个工作日内", "第三十一条"):
+        assert needle in text, needle
+    assert "提交之后" not in pdf_text(out) and "七个工作日" not in pdf_text(out)

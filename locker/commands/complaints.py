@@ -193,6 +193,11 @@ def profile_show(app: AppContext, as_json: bool) -> None:
 @click.option("--since", help="From this date (2026-08-11).")
 @click.option("--until", help="Up to this date (inclusive).")
 @click.option(
+    "--addressee",
+    help="The office it goes to, as it will be printed: e.g. 深圳市公安局南山分局某某派出所 (the police "
+    "form leaves blanks for it otherwise).",
+)
+@click.option(
     "--font", type=click.Path(path_type=Path, dir_okay=False), help="A Chinese TrueType font to embed."
 )
 @click.option(
@@ -208,6 +213,7 @@ def report(
     party: str | None,
     since: str | None,
     until: str | None,
+    addressee: str | None,
     font: Path | None,
     cover: Path | None,
     out: Path,
@@ -248,6 +254,7 @@ def report(
         case,
         since=parse_when(since, store.timezone) if since else None,
         until=parse_when(until, store.timezone, end=True) if until else None,
+        addressee=addressee,
     )
     result = render_complaint_pdf(complaint, out, font, home=store.home)
     with store.transaction() as s:
