@@ -27,6 +27,7 @@ from evidence.records import MESSAGE_KINDS, EventRecord, FindingRecord, ItemReco
 from evidence.resources import resource_dir
 from evidence.rules.catalog import load_catalog
 from evidence.rules.timing import connected, zone_label
+from evidence.transcripts import MEDIA_TYPE as TRANSCRIPT_MEDIA_TYPE
 
 KIND_NAMES = {
     "audio": "录音",
@@ -36,12 +37,14 @@ KIND_NAMES = {
     "document": "文件",
     "declaration": "本人陈述记录",
 }
+TRANSCRIPT_NAME = "录音文字稿（本人整理）"
 EVENT_NAMES = {
     "call": "来电",
     "sms": "短信",
     "mms": "彩信",
     "chat": "微信",
     "recording": "通话录音",
+    "transcript": "录音文字稿",  # the user's (TRANSCRIPT_NAME says so in the evidence list)
     "image": "截图",
     "visit": "上门",
     "post": "张贴",
@@ -90,7 +93,7 @@ class CategoryLine:
 NIGHT_LEVELS = {"22:00-08:00": "strong", "21:00-22:00": "weak"}
 CALL_RULES = ("calls-per-day-attempts", "calls-per-day-connected", "unanswered-attempts-per-number")
 # What a tally counts as messages: those sent from an address, and screenshots of chats.
-WRITTEN_KINDS = (*MESSAGE_KINDS, "image")
+WRITTEN_KINDS = (*MESSAGE_KINDS, "image", "transcript")
 STRENGTH_RANK = {"strong": 0, "moderate": 1, "weak": 2, "suggestion": 3}  # a confirmed suggestion last
 
 
@@ -526,7 +529,7 @@ def assemble_complaint(
         EvidenceRow(
             n,
             it,
-            KIND_NAMES.get(it.kind, it.kind),
+            TRANSCRIPT_NAME if it.media_type == TRANSCRIPT_MEDIA_TYPE else KIND_NAMES.get(it.kind, it.kind),
             SOURCE_DECLARED if it.kind == "declaration" else SOURCE_PHONE,
             formed(it, records.get(it.id, []), tz),
             "、".join(proves.get(it.id, [])) or OWN_EVIDENCE,

@@ -42,6 +42,7 @@ from complaints.bundle import columns
 from evidence.errors import UsageError
 from evidence.numbers import shown
 from evidence.outputs import check_output_path, private_output
+from evidence.records import EventRecord
 from evidence.resources import resource_dir
 from evidence.rules.timing import connected, zone_label
 
@@ -300,6 +301,13 @@ def thumbnail(c: Complaint, item_id: int) -> Image | None:
 NUMERALS = "一二三四五六七八九十"  # a filing's parts: 一、二、…
 
 
+def own_words(e: EventRecord) -> str:
+    """How the message appendix marks the borrower's own words: sent, or said in a recorded call."""
+    if e.direction != "out":
+        return ""
+    return "（本人所说）" if e.kind == "transcript" else "（本人发出）"
+
+
 def _attribution(c: Complaint, st: dict[str, ParagraphStyle], font: str, usable: float) -> list[object]:
     """Why each number is the respondent's, with the messages it cites."""
     if not c.attribution:
@@ -431,21 +439,20 @@ def _story(c: Complaint, font: str) -> list[object]:
         s.append(_p(f"［{names.get(f.category, '')}］{f.explanation}{mark}", st["small"]))
     messages = [e for e in c.events if e.kind in WRITTEN_KINDS and e.text]
     if messages:
-        s += [_p(f"附录{next(appendix)}：短信及截图文字原文", st["h2"])]
+        heard = any(e.kind == "transcript" for e in messages)
+        title = "短信、截图文字及录音文字稿（本人整理）原文" if heard else "短信及截图文字原文"
+        s += [_p(f"附录{next(appendix)}：{title}", st["h2"])]
         rows = [[_p(h, st["cell"]) for h in ("时间", "号码", "类型", "原文")]]
         rows += [
             [
                 c.local(e.at) + ("*" if e.tz_assumed else ""),
                 shown(e.number) if e.number else "—",
-                _p(
-                    EVENT_NAMES.get(e.kind, e.kind) + ("（本人发出）" if e.direction == "out" else ""),
-                    st["cell"],
-                ),
+                _p(EVENT_NAMES.get(e.kind, e.kind) + own_words(e), st["cell"]),
                 _p(e.text or "", st["cell"]),
             ]
             for e in messages
         ]
-        s += _long_table(rows, [31 * mm, 27 * mm, 12 * mm, usable - 70 * mm], font)
+        s += _long_table(rows, [31 * mm, 27 * mm, 16 * mm, usable - 74 * mm], font)
     calls = [e for e in c.events if e.kind == "call"]
     if calls:
         s += [_p(f"附录{next(appendix)}：通话记录", st["h2"])]

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 # Event kinds, directions and call statuses (the `events --json` contract).
-EVENT_KINDS = ("call", "sms", "mms", "chat", "recording", "image", "visit", "post", "letter")
+EVENT_KINDS = ("call", "sms", "mms", "chat", "recording", "transcript", "image", "visit", "post", "letter")
 # The kinds that are a message someone sent from an address (a number, a WeChat account).
 MESSAGE_KINDS = ("sms", "mms", "chat")
 DIRECTIONS = ("in", "out")

@@ -102,6 +102,12 @@ def iter_rules(
     yield from loan_findings(loans, catalog)
 
 
+# How an explanation says the words reached the borrower: written, or said in a call the user
+# recorded and transcribed (evidence.transcripts), which it names as the user's transcript.
+SAID_DEFAULT = "发来的内容"
+SAID = {"transcript": "在通话中所说的内容（据本人整理的通话录音文字稿）"}
+
+
 def describe(e: EventRecord, who: dict[str, str | None]) -> str:
     return named(e.number, who) if e.number else "截图中的对方"
 
@@ -143,10 +149,11 @@ def text_findings(
         if name is None:
             name = names[e.number] = describe(e, who)
         party = who.get(e.number) if e.number else screenshot_party(e.text, parties)
+        said = SAID.get(e.kind, SAID_DEFAULT)
         for hit in hits:
             rule = by_category[hit.category]
             explanation = rule.explanation.format(
-                when=when, who=name, excerpt=hit.excerpt, words=hit.words, act=hit.act
+                when=when, who=name, said=said, excerpt=hit.excerpt, words=hit.words, act=hit.act
             )
             if hit.excerpt[-1:] in SENTENCE_STOPS:  # a quotation ending its own sentence: no second stop
                 explanation = explanation.replace(f"{hit.excerpt}”。", f"{hit.excerpt}”", 1)
@@ -154,6 +161,6 @@ def text_findings(
         for suggestion in suggestions:
             rule = by_suggestion[suggestion.category]
             explanation = rule.explanation.format(
-                when=when, who=name, excerpt=excerpt(e.text, 0), words=suggestion.words
+                when=when, who=name, said=said, excerpt=excerpt(e.text, 0), words=suggestion.words
             )
             yield event_draft(rule, e, explanation, party, instruments[rule.id])

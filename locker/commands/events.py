@@ -12,7 +12,7 @@ from evidence.errors import UsageError
 from evidence.records import EVENT_KINDS, EventRecord
 from evidence.store import Store
 from locker.context import AppContext, read_text_input
-from locker.options import DURATION, json_option, pass_app
+from locker.options import DURATION, ID, json_option, pass_app
 from locker.output import emit_json, iso_local, status, table
 
 
@@ -190,6 +190,47 @@ def log_cmd(
         emit_json({"item": item_id, "event": event_id})
     else:
         click.echo(f"declared {kind} recorded as event {event_id} (item {item_id})")
+
+
+@click.command(name="transcribe")
+@click.argument("item_id", type=ID)
+@click.option(
+    "--from-file",
+    "source",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
+    help="Your transcript, UTF-8 (- for stdin): a line per passage, its time in the recording first.",
+)
+@click.option("--number", help="The other side's number, when the recording's file name has none.")
+@json_option
+@pass_app
+def transcribe_cmd(app: AppContext, item_id: int, source: Path, number: str | None, as_json: bool) -> None:
+    """Add your transcript of a recording: sealed as your declaration, its words judged like messages.
+
+    Each passage starts with its time within the recording and who speaks (对方 for the
+    other side, 我 for you); a line without a time continues the passage above. What the other
+    side said is checked for threats, visits and the rest, and quoted in reports as your
+    transcript (本人整理的通话录音文字稿), dated at the recording's start plus the passage's time.
+
+    \b
+    Example (t.txt):
+      00:05 对方：你是王五吧？你欠好借花的钱什么时候还？
+      00:21 我：请不要再打扰我。
+      01:40 对方：今天不还，明天我们就去你单位找你。
+    then:
+      locker transcribe 3 --from-file t.txt
+    """
+    from evidence import attribution, findings, transcripts
+
+    segments = transcripts.TypedTranscript().segments(read_text_input(source, "transcript"))
+    store = app.store()
+    item, event_ids = transcripts.record_transcript(store, item_id, segments, number=number)
+    attribution.refresh(store)  # first: the rules read which party each number is
+    findings.refresh(store)
+    if as_json:
+        emit_json({"item": item, "events": event_ids})
+    else:
+        click.echo(f"transcript of recording {item_id} sealed as item {item}: {len(event_ids)} passages")
 
 
 @click.group()
@@ -390,4 +431,4 @@ def party_suggest(app: AppContext, as_json: bool) -> None:
         status("add one with: locker party add NAME --number NUMBER")
 
 
-COMMANDS = [events_cmd, log_cmd, party]
+COMMANDS = [events_cmd, log_cmd, transcribe_cmd, party]
