@@ -406,6 +406,36 @@ def respondent_of(party: PartyRecord | None) -> tuple[str, tuple[tuple[str, str]
     return name, tuple(rows)
 
 
+def evidence_rows(
+    case: CaseFile, items: Sequence[ItemRecord], findings: Sequence[FindingRecord]
+) -> tuple[EvidenceRow, ...]:
+    """The 证据目录 of `items`, numbered in order: what each is, where it came from, when it was
+    formed, its extent, and what it proves (the categories of the findings resting on it)."""
+    names = category_names()
+    proves: dict[int, list[str]] = {}
+    for f in findings:
+        for i in f.items:
+            label = names[f.category]
+            if label not in proves.setdefault(i, []):
+                proves[i].append(label)
+    records: dict[int, list[EventRecord]] = defaultdict(list)
+    for e in case.events:
+        records[e.item].append(e)
+    return tuple(
+        EvidenceRow(
+            n,
+            it,
+            TRANSCRIPT_NAME if it.media_type == TRANSCRIPT_MEDIA_TYPE else KIND_NAMES.get(it.kind, it.kind),
+            SOURCE_DECLARED if it.kind == "declaration" else SOURCE_PHONE,
+            formed(it, records.get(it.id, []), case.timezone),
+            "、".join(proves.get(it.id, [])) or OWN_EVIDENCE,
+            COPY_DECLARED if it.kind == "declaration" else COPY_ELECTRONIC,
+            extent(it, len(records.get(it.id, []))),
+        )
+        for n, it in enumerate(items, 1)
+    )
+
+
 def day(at: datetime, tz: ZoneInfo) -> str:
     """A date as every document writes it: 2026-08-12 (one format, the tables' too)."""
     return at.astimezone(tz).strftime("%Y-%m-%d")
@@ -516,28 +546,7 @@ def assemble_complaint(
         categories.append(replace(line, tally=count_text.render(c=line, t=tally).strip()))
     respondent, respondent_details = respondent_of(party)
     numbers = tuple(party.numbers) if party else tuple(sorted({n for f in findings for n in f.numbers}))
-    proves: dict[int, list[str]] = {}
-    for f in findings:
-        for i in f.items:
-            label = cat_names[f.category]
-            if label not in proves.setdefault(i, []):
-                proves[i].append(label)
-    records: dict[int, list[EventRecord]] = defaultdict(list)
-    for e in case.events:
-        records[e.item].append(e)
-    evidence = tuple(
-        EvidenceRow(
-            n,
-            it,
-            TRANSCRIPT_NAME if it.media_type == TRANSCRIPT_MEDIA_TYPE else KIND_NAMES.get(it.kind, it.kind),
-            SOURCE_DECLARED if it.kind == "declaration" else SOURCE_PHONE,
-            formed(it, records.get(it.id, []), tz),
-            "、".join(proves.get(it.id, [])) or OWN_EVIDENCE,
-            COPY_DECLARED if it.kind == "declaration" else COPY_ELECTRONIC,
-            extent(it, len(records.get(it.id, []))),
-        )
-        for n, it in enumerate(items, 1)
-    )
+    evidence = evidence_rows(case, items, findings)
     contact = [e for e in events if e.direction == "in"] or list(events)  # the period of its contact
     first_contact, last_contact = contact[0], contact[-1]
     cited_basis = "".join(i for x in categories for i in x.instruments)

@@ -27,25 +27,26 @@ import hashlib
 import io
 import json
 import re
-import tomllib
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from functools import cache
 from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from complaints.assembly import CaseFile
+from complaints.assembly import CaseFile, evidence_rows
 from complaints.channels import category_names
+from complaints.columns import columns
+from complaints.render import catalogue_pdf
 from evidence import custody
 from evidence.errors import UsageError, VerificationFailed
 from evidence.outputs import check_output_path, private_output
 from evidence.records import EventRecord, FindingRecord, ItemRecord
 from evidence.resources import resource_dir
+from evidence.rules.timing import zone_label
 
 BAG = "locker-bundle"
 SAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -80,33 +81,6 @@ PARTY_ENTRIES = {  # kept when detail["party"] is the bundle's party
 }
 # Never kept: confirm and dismiss (the digest of a short reason can be guessed), and any
 # action not listed here.
-
-
-@dataclass(frozen=True)
-class Columns:
-    """The bundle's tables in Chinese (templates/bundle/columns.toml): headers with their English
-    meaning, and the names of coded values."""
-
-    events: tuple[tuple[str, str], ...]
-    findings: tuple[tuple[str, str], ...]
-    values: dict[str, dict[str, str]]
-
-    def name(self, kind: str, value: object) -> object:
-        """A stored code as the tables write it: its Chinese name, or itself."""
-        if isinstance(value, bool):
-            return self.values["bool"]["true" if value else "false"]
-        return self.values[kind].get(value, value) if isinstance(value, str) else value
-
-
-@cache
-def columns() -> Columns:
-    with (resource_dir("templates") / "bundle" / "columns.toml").open("rb") as f:
-        raw = tomllib.load(f)
-    return Columns(
-        tuple(map(tuple, raw["events"])),  # type: ignore[arg-type]
-        tuple(map(tuple, raw["findings"])),  # type: ignore[arg-type]
-        raw["values"],
-    )
 
 
 # An extract's columns (explained in English in VERIFY.txt).
@@ -327,6 +301,7 @@ def export_bundle(
             prefixed.extend(PrefixedCell(arc, r, c) for r, c in table.prefixed)
             add_doc(arc, table.data)
 
+        where: dict[int, str] = {}  # item id → its path in the bag, for the 证据目录
         for n, inc in enumerate(scope.items, 1):
             item = inc.item
             if inc.extract is None:
@@ -338,10 +313,12 @@ def export_bundle(
                 with z.open(entry, "w", force_zip64=True) as dst:
                     _check_original(case, item, dst)
                 payload.append((arc, item.sha256, item.size))
+                where[item.id] = arc
             else:
                 _check_original(case, item, None)  # the extract names this hash: it must hold
+                where[item.id] = f"data/extracts/{n:03d}_item-{item.id}.csv"
                 add_table(
-                    f"data/extracts/{n:03d}_item-{item.id}.csv",
+                    where[item.id],
                     EXTRACT_COLUMNS,
                     (
                         [
@@ -367,6 +344,7 @@ def export_bundle(
             with report.open("rb") as src, z.open(_zip_entry(arc, written, tz), "w", force_zip64=True) as dst:
                 sha, size = _copy(src, dst)
             payload.append((arc, sha, size))
+        add_doc("data/证据目录.pdf", catalogue(case, scope, where, log))
         add_doc(
             "data/custody-log.jsonl",
             "".join(json.dumps(e, ensure_ascii=False, sort_keys=True) + "\n" for e in log).encode(),
@@ -430,6 +408,31 @@ def export_bundle(
         prefixed=tuple(prefixed),
         redacted=sum(1 for e in log if e.get("redacted")),
     )
+
+
+def catalogue(
+    case: CaseFile, scope: BundleScope, where: Mapping[int, str], log: Sequence[Mapping[str, Any]]
+) -> bytes:
+    """证据目录.pdf: every item the bag carries, as the reports list it, with its path in the bag;
+    an extract says it is one, and of how many records."""
+    rows = evidence_rows(case, [i.item for i in scope.items], scope.findings)
+    extracts = {i.item.id: len(i.extract) for i in scope.items if i.extract is not None}
+    rows = tuple(
+        replace(r, copy=EXTRACT_COPY.format(n=extracts[r.item.id])) if r.item.id in extracts else r
+        for r in rows
+    )
+    tz = case.timezone
+    generated = f"{case.generated_at.astimezone(tz):%Y-%m-%d %H:%M}（{zone_label(tz)}）"
+    head = log[-1]["hash"] if log else case.custody_head
+    return catalogue_pdf(rows, where, head, generated, CATALOGUE_NOTE.format(n=len(rows)))
+
+
+# How the 证据目录 of a bundle describes an extract, and what it says under its table.
+EXTRACT_COPY = "摘录：原件中与本方有关的{n}条记录（原件未随附，其SHA-256见下行）"
+CATALOGUE_NOTE = (
+    "本目录共{n}项，列出本证据包data目录中的每一项证据。每项的SHA-256为其原件的哈希值；"
+    "随附原件的，可用sha256sum等通用工具对照核验，核验方法见证据包中的VERIFY.txt。"
+)
 
 
 def _seconds(duration: float | None) -> float | int | None:

@@ -6,6 +6,7 @@ import hashlib
 import io
 import tomllib
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -37,8 +38,8 @@ from reportlab.platypus import (
 )
 from reportlab.platypus import paragraph as _paragraph
 
-from complaints.assembly import EVENT_NAMES, WRITTEN_KINDS, Complaint, day
-from complaints.bundle import columns
+from complaints.assembly import EVENT_NAMES, WRITTEN_KINDS, Complaint, EvidenceRow, day
+from complaints.columns import columns
 from evidence.errors import UsageError
 from evidence.numbers import shown
 from evidence.outputs import check_output_path, private_output
@@ -342,6 +343,51 @@ def _tally(c: Complaint, st: dict[str, ParagraphStyle], font: str, usable: float
     return [_table(rows, [14 * mm, usable - 94 * mm, 80 * mm], font), _p(labels["table_note"], st["small"])]
 
 
+CATALOGUE = ("序号", "证据名称", "类型", "形成时间", "原件/复制件", "页数/时长", "证明目的")
+
+
+def _catalogue(
+    evidence: Sequence[EvidenceRow],
+    st: dict[str, ParagraphStyle],
+    font: str,
+    usable: float,
+    where: Mapping[int, str] | None = None,
+) -> Table:
+    """The 证据目录: an entry per item, its source and hash (and, in a bundle, its path there) on a
+    line of their own under it, since a 64-character hash in a narrow column breaks in four."""
+    rows: list[list[object]] = [[_p(h, st["cell"]) for h in CATALOGUE]]
+    spans = []
+    for r in evidence:
+        cells = (str(r.no), r.item.name, r.kind, r.time, r.copy, r.extent, r.proves)
+        rows.append([_p(v, st["cell"]) for v in cells])
+        line = f"来源：{r.source}　SHA-256：{r.item.sha256}"
+        if where and r.item.id in where:
+            line += f"　证据包内位置：{where[r.item.id]}"
+        rows.append([_p(line, st["hash"]), "", "", "", "", "", ""])
+        spans.append(("SPAN", (0, len(rows) - 1), (-1, len(rows) - 1)))
+    widths = [9 * mm, 36 * mm, 14 * mm, 25 * mm, 25 * mm, 16 * mm]
+    table = _table(rows, [*widths, usable - sum(widths)], font)
+    table.setStyle(TableStyle(spans))
+    return table
+
+
+def catalogue_pdf(
+    evidence: Sequence[EvidenceRow], where: Mapping[int, str], head: str, generated: str, note: str
+) -> bytes:
+    """证据目录.pdf for a bundle: every item it carries, where, and how to check it (`note`)."""
+    font, _ = register_font(None)
+    st = _styles(font)
+    story: list[object] = [
+        _p("证据目录", st["title"]),
+        _catalogue(evidence, st, font, PAGE_W - 2 * MARGIN, where),
+        Spacer(1, 8),
+        _p(note, st["small"]),
+    ]
+    footer = f"生成时间 {generated}　保管日志链首哈希 {head}"
+    pdf, _pages = _pdf(story, font, "证据目录", "证据目录", footer)
+    return pdf
+
+
 def _story(c: Complaint, font: str) -> list[object]:
     st = _styles(font)
     profile = c.case.profile
@@ -407,29 +453,7 @@ def _story(c: Complaint, font: str) -> list[object]:
         _p(f"日期：{day(c.case.generated_at, c.case.timezone)}", st["base"]),
     ]  # how to submit is the cover sheet's (render_cover_pdf), never the filing's
     s += [PageBreak(), _p("证据清单", st["title"])]
-    catalogue = ("序号", "证据名称", "类型", "形成时间", "原件/复制件", "页数/时长", "证明目的")
-    rows = [[_p(h, st["cell"]) for h in catalogue]]
-    spans = []
-    for r in c.evidence:
-        rows.append(
-            [
-                _p(str(r.no), st["cell"]),
-                _p(r.item.name, st["cell"]),
-                _p(r.kind, st["cell"]),
-                _p(r.time, st["cell"]),
-                _p(r.copy, st["cell"]),
-                _p(r.extent, st["cell"]),
-                _p(r.proves, st["cell"]),
-            ]
-        )
-        # Source and hash on a line of their own under the entry: a 64-character hash in a
-        # narrow column breaks into four lines.
-        rows.append([_p(f"来源：{r.source}　SHA-256：{r.item.sha256}", st["hash"]), "", "", "", "", "", ""])
-        spans.append(("SPAN", (0, len(rows) - 1), (-1, len(rows) - 1)))
-    widths = [9 * mm, 36 * mm, 14 * mm, 25 * mm, 25 * mm, 16 * mm]
-    table = _table(rows, [*widths, usable - sum(widths)], font)
-    table.setStyle(TableStyle(spans))
-    s += [table]
+    s += [_catalogue(c.evidence, st, font, usable)]
     s += [Spacer(1, 8), _p(c.hash_statement, st["small"])]
     appendix = iter("一二三四五六七八")  # numbered as they occur: no 附录五 after 附录三
     names = {x.category: x.name for x in c.categories}
