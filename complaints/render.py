@@ -98,8 +98,10 @@ def _kinsoku_split(word: str, widths: list[float], max_widths: Any) -> list[list
         if width <= limit() + _EPSILON:
             used += width
             continue
-        for k in range(start, end):  # wider than a line (a hash in a narrow column): cut it
-            if used + widths[k] > limit() + _EPSILON and k > line_start:
+        for k in range(start, end):  # wider than a line (a hash in a narrow column): cut it,
+            # hanging a closing mark past the edge (悬挂) rather than starting a line with it
+            movable = word[k] not in CANNOT_START_LINE and word[k - 1] not in CANNOT_END_LINE
+            if used + widths[k] > limit() + _EPSILON and k > line_start and movable:
                 lines.append([limit() - used, word[line_start:k]])
                 line_start, used = k, 0.0
             used += widths[k]
@@ -110,10 +112,17 @@ def _kinsoku_split(word: str, widths: list[float], max_widths: Any) -> list[list
 
 _textsplit.dumbSplit = _kinsoku_split  # type: ignore[assignment]
 
+# A Song-style (明体/宋体) face first, as Chinese filings are set; then the sans (黑体) faces
+# Debian ships, with a warning. Noto CJK is CFF-outlined, which ReportLab cannot embed.
+SONG_FONTS = (Path("/usr/share/fonts/truetype/arphic/uming.ttc"),)  # fonts-arphic-uming: AR PL UMing CN
 FONT_CANDIDATES = (
+    *SONG_FONTS,
     Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
     Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
-    Path("/usr/share/fonts/truetype/arphic/uming.ttc"),
+)
+NOT_SONG = (
+    "no Song-style Chinese font found (install fonts-arphic-uming): the text is set in a sans-serif "
+    "(黑体) face, which authorities accept but is not the customary 宋体"
 )
 FONT = "LockerCJK"
 FALLBACK_FONT = "STSong-Light"
@@ -141,7 +150,7 @@ def register_font(font_path: Path | None) -> tuple[str, list[str]]:
                 if FONT not in pdfmetrics.getRegisteredFontNames():
                     kwargs = {"subfontIndex": 0} if path.suffix.lower() == ".ttc" else {}
                     pdfmetrics.registerFont(TTFont(FONT, str(path), **kwargs))
-                return FONT, []
+                return FONT, [] if font_path is not None or path in SONG_FONTS else [NOT_SONG]
             except Exception as e:  # a font reportlab cannot embed (e.g. CFF outlines)
                 if font_path is not None:
                     raise UsageError(
