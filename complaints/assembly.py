@@ -28,6 +28,7 @@ from evidence.resources import resource_dir
 from evidence.rules.catalog import load_catalog
 from evidence.rules.timing import connected, zone_label
 from evidence.transcripts import MEDIA_TYPE as TRANSCRIPT_MEDIA_TYPE
+from evidence.transcripts import recording_of
 
 KIND_NAMES = {
     "audio": "录音",
@@ -245,7 +246,7 @@ def missing_fields(channel_id: str, profile: Profile) -> list[str]:
     return [f for f in channel(channel_id).required if not getattr(profile, f)]
 
 
-OWN_EVIDENCE = "被投诉方号码的其他来电、短信、录音及本人的回复"  # 证明目的 of evidence behind no finding
+OWN_EVIDENCE = "该方号码的其他来电、短信、录音及本人的回复"  # 证明目的 of evidence behind no finding
 SOURCE_PHONE = "本人手机导出、拍摄或录制（原始载体为本人手机或账户）"
 SOURCE_DECLARED = "本人陈述（无导出记录的事件）"
 # An exported, recorded or captured file is a copy of data whose original carrier is the phone
@@ -418,6 +419,11 @@ def evidence_rows(
             label = names[f.category]
             if label not in proves.setdefault(i, []):
                 proves[i].append(label)
+    for it in case.items:  # a recording proves what the user's transcript of it shows
+        recording = recording_of(it.name) if it.media_type == TRANSCRIPT_MEDIA_TYPE else None
+        if recording is not None:
+            heard = proves.setdefault(recording, [])
+            heard += [label for label in proves.get(it.id, []) if label not in heard]
     records: dict[int, list[EventRecord]] = defaultdict(list)
     for e in case.events:
         records[e.item].append(e)
@@ -434,6 +440,12 @@ def evidence_rows(
         )
         for n, it in enumerate(items, 1)
     )
+
+
+def one_line(text: str) -> str:
+    """An explanation as prose quotes it: the line breaks of a screenshot's or a transcript's
+    words shown as ／ (the appendix keeps the text as it was)."""
+    return "／".join(line.strip() for line in text.splitlines() if line.strip())
 
 
 def day(at: datetime, tz: ZoneInfo) -> str:
@@ -542,7 +554,7 @@ def assemble_complaint(
         acts = len({e for f in findings if f.category == cat for e in f.events})
         framed = tuple(load_catalog().instruments[k]["name"] for k in ch.grounds.get(cat, ()))
         instruments = tuple(dict.fromkeys(i for i in framed + instruments if cite(i)))
-        line = CategoryLine(cat, cat_names[cat], count, first.explanation, instruments, acts)
+        line = CategoryLine(cat, cat_names[cat], count, one_line(first.explanation), instruments, acts)
         categories.append(replace(line, tally=count_text.render(c=line, t=tally).strip()))
     respondent, respondent_details = respondent_of(party)
     numbers = tuple(party.numbers) if party else tuple(sorted({n for f in findings for n in f.numbers}))

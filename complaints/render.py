@@ -38,7 +38,7 @@ from reportlab.platypus import (
 )
 from reportlab.platypus import paragraph as _paragraph
 
-from complaints.assembly import EVENT_NAMES, WRITTEN_KINDS, Complaint, EvidenceRow, day
+from complaints.assembly import EVENT_NAMES, WRITTEN_KINDS, Complaint, EvidenceRow, day, one_line
 from complaints.columns import columns
 from evidence.errors import UsageError
 from evidence.numbers import shown
@@ -322,7 +322,7 @@ def _attribution(c: Complaint, st: dict[str, ParagraphStyle], font: str, usable:
     """Why each number is the respondent's, with the messages it cites."""
     if not c.attribution:
         return []
-    s: list[object] = [Spacer(1, 4), _p(c.attribution, st["base"])]
+    s: list[object] = [Spacer(1, 4), *(_p(x, st["base"]) for x in c.attribution.splitlines() if x.strip())]
     if c.cited:
         cited: list[list[object]] = [[_p(h, st["cell"]) for h in ("事件编号", "时间", "号码", "原文")]]
         cited += [
@@ -444,8 +444,8 @@ def _story(c: Complaint, font: str) -> list[object]:
                     s.append(_p(f"{x.name}：" + "；".join(x.instruments), st["base"]))
         elif part == "requests":
             s += [_p(f"{n}. {r}", st["base"]) for n, r in enumerate(c.requests, 1)]
-        else:
-            s += [_p(c.parts[part], st["base"])]
+        else:  # a paragraph a line, so a heading keeps with its first line, not with pages of text
+            s += [_p(line, st["base"]) for line in c.parts[part].splitlines() if line.strip()]
             if part == "facts":
                 s += _attribution(c, st, font, usable)
     if c.channel.statement:
@@ -469,7 +469,7 @@ def _story(c: Complaint, font: str) -> list[object]:
     s += [PageBreak(), _p(f"附录{next(appendix)}：违规事项明细", st["title"])]
     for f in c.findings:
         mark = "（已由本人确认）" if f.status == "confirmed" else ""
-        s.append(_p(f"［{names.get(f.category, '')}］{f.explanation}{mark}", st["small"]))
+        s.append(_p(f"［{names.get(f.category, '')}］{one_line(f.explanation)}{mark}", st["small"]))
     messages = [e for e in c.events if e.kind in WRITTEN_KINDS and e.text]
     if messages:
         heard = any(e.kind == "transcript" for e in messages)

@@ -204,6 +204,12 @@ def transcript_name(recording_id: int) -> str:
     return f"transcript-of-item-{recording_id}.json"
 
 
+def recording_of(name: str) -> int | None:
+    """The recording a transcript item (by the name `transcript_name` gave it) transcribes."""
+    m = re.fullmatch(r"transcript-of-item-(\d+)\.json", name)
+    return int(m[1]) if m else None
+
+
 def clock(seconds: float) -> str:
     """Seconds as the recording's clock: 02:35, or 1:02:35 past the hour."""
     whole = int(seconds)

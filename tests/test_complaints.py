@@ -276,7 +276,7 @@ def test_a_report_holds_the_respondents_whole_evidence_not_only_what_findings_re
     text = pdf_text(out)
     assert "请不要再打扰我，也不要联系我的家人" in text and "短信（本人发出）" in text
     assert "2026-08-1314:03" in text  # the call without a finding, in the call records
-    assert "被投诉方号码的其他来电、短信、录音及本人的回复" in text  # its purpose in the 证据清单
+    assert "该方号码的其他来电、短信、录音及本人的回复" in text  # its purpose in the 证据清单
     assert "速借宝" not in text and "17088889999" not in text
 
 

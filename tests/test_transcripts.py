@@ -119,3 +119,6 @@ def test_a_report_quotes_the_transcript_and_lists_it_as_the_users(case: Path, tm
     flat = text.replace("\n", "").replace(" ", "")
     for needle in ("录音文字稿（本人整理）", "明天我们就去你单位找你", "请不要再打扰我", "本人所说"):
         assert needle in flat, needle
+    # the recording itself proves what its transcript shows (its row in the 证据清单)
+    row = flat.split(RECORDING.replace(" ", "")[-12:])[1].split("SHA-256")[0]
+    assert "威胁上门或到单位催收" in row, row
