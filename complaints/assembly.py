@@ -237,9 +237,10 @@ class Complaint:
     parts: Mapping[str, str] = dataclass_field(default_factory=dict)
     requests: tuple[str, ...] = ()
     attachments: tuple[str, ...] = ()
+    court: str = ""  # a genuine proceeding about the respondent (court.txt.j2), stated apart
 
     def local(self, at: datetime) -> str:
-        return at.astimezone(self.case.timezone).strftime("%Y-%m-%d %H:%M")
+        return c_local(at, self.case.timezone)
 
 
 def missing_fields(channel_id: str, profile: Profile) -> list[str]:
@@ -448,6 +449,17 @@ def one_line(text: str) -> str:
     return "／".join(line.strip() for line in text.splitlines() if line.strip())
 
 
+def c_local(at: datetime, tz: ZoneInfo) -> str:
+    """A moment as every table and quotation writes it: 2026-08-12 23:05."""
+    return at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def yuan(amount: Any) -> str:
+    """An amount as the documents write it: 3000, 2100.50 (no .00 on whole yuan)."""
+    text = f"{amount:.2f}"
+    return text.removesuffix(".00")
+
+
 def day(at: datetime, tz: ZoneInfo) -> str:
     """A date as every document writes it: 2026-08-12 (one format, the tables' too)."""
     return at.astimezone(tz).strftime("%Y-%m-%d")
@@ -458,11 +470,11 @@ def loan_facts(loan: Any) -> dict[str, object]:
     deducted = loan.principal - loan.received
     return {
         "start": loan.start.isoformat(),
-        "principal": loan.principal,
-        "received": loan.received,
-        "deducted": deducted if deducted > 0 else None,
+        "principal": yuan(loan.principal),
+        "received": yuan(loan.received),
+        "deducted": yuan(deducted) if deducted > 0 else None,
         "repayments": len(loan.schedule),
-        "total": sum((amount for _, amount in loan.schedule), start=type(loan.principal)(0)),
+        "total": yuan(sum((amount for _, amount in loan.schedule), start=type(loan.principal)(0))),
     }
 
 
@@ -561,6 +573,7 @@ def assemble_complaint(
     evidence = evidence_rows(case, items, findings)
     contact = [e for e in events if e.direction == "in"] or list(events)  # the period of its contact
     first_contact, last_contact = contact[0], contact[-1]
+    contacted = [f for f in findings if f.events] or findings  # a loan's finding dates the loan, not contact
     cited_basis = "".join(i for x in categories for i in x.instruments)
     parts = channel_parts(
         env,
@@ -575,8 +588,8 @@ def assemble_complaint(
         kind=LENDER_TYPES.get(party.lender_type or "", "") if party else "",
         numbers=listed(numbers),
         numbers_count=len(numbers),
-        first_day=day(min(first_contact.at, findings[0].at), tz),
-        last_day=day(max(last_contact.at, findings[-1].at), tz),
+        first_day=day(min(first_contact.at, contacted[0].at), tz),
+        last_day=day(max(last_contact.at, contacted[-1].at), tz),
         categories=categories,
         t=tally,
         zone=zone_label(tz),
@@ -590,19 +603,12 @@ def assemble_complaint(
     letter = parts.get("facts", "")
     attribution, cited = attribution_text(env, case, numbers)
     court = court_messages(case)
+    court_text = ""
     if court:
-        attribution = "\n\n".join(
-            p
-            for p in (
-                attribution,
-                env.get_template("court.txt.j2")
-                .render(
-                    respondent=respondent,
-                    messages=[(e.at.astimezone(tz).strftime("%Y-%m-%d %H:%M"), e) for e in court],
-                )
-                .strip(),
-            )
-            if p
+        court_text = (
+            env.get_template("court.txt.j2")
+            .render(respondent=respondent, messages=[(c_local(e.at, tz), e) for e in court])
+            .strip()
         )
         events = tuple(sorted({*events, *court}, key=lambda e: (e.at, e.id)))
     first_added = min((i.added_at for i in items), default=case.generated_at).astimezone(tz)
@@ -629,6 +635,7 @@ def assemble_complaint(
         parts,
         ch.requests_for(x.category for x in categories),
         tuple(a.format(items=len(evidence)) for a in ch.attachments),
+        court_text,
     )
 
 

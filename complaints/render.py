@@ -448,6 +448,8 @@ def _story(c: Complaint, font: str) -> list[object]:
             s += [_p(line, st["base"]) for line in c.parts[part].splitlines() if line.strip()]
             if part == "facts":
                 s += _attribution(c, st, font, usable)
+                if c.court:  # a genuine proceeding, after the numbers' attribution and its table
+                    s += [Spacer(1, 4), _p(c.court, st["base"])]
     if c.channel.statement:
         s += [Spacer(1, 8), _p(c.channel.statement, st["base"])]
     if c.attachments:
