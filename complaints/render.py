@@ -397,6 +397,27 @@ def catalogue_pdf(
     return pdf
 
 
+def number_summary(c: Complaint, number: str, evs: Sequence[EventRecord]) -> str:
+    """12321's one-line description of a number: whose it is, what it sent, when, and what the
+    findings from it are about (legal-zh.md §3.1, 情况说明)."""
+    texts = sum(1 for e in evs if e.kind in ("sms", "mms"))
+    calls = [e for e in evs if e.kind == "call"]
+    night = sum(1 for e in calls if c.tally.night_level.get(e.id) == "strong")
+    what = [f"发送短信{texts}条"] if texts else []
+    if calls:
+        what.append(f"呼叫本人{len(calls)}次" + (f"（其中22:00至次日08:00之间{night}次）" if night else ""))
+    names = {x.category: x.name for x in c.categories}
+    about = list(
+        dict.fromkeys(names[f.category] for f in c.findings if number in f.numbers and f.category in names)
+    )
+    whose = f"“{c.case.party.name}”的催收号码，" if c.case.party else "网贷催收号码，"
+    first, last = day(evs[0].at, c.case.timezone), day(evs[-1].at, c.case.timezone)
+    return (
+        f"该号码为{whose}{first if first == last else f'{first}至{last}期间'}"
+        f"向本人{'、'.join(what)}" + (f"，涉及{'、'.join(about)}" if about else "") + "。"
+    )
+
+
 def _story(c: Complaint, font: str) -> list[object]:
     st = _styles(font)
     profile = c.case.profile
@@ -521,10 +542,13 @@ def _story(c: Complaint, font: str) -> list[object]:
         s += [PageBreak(), _p(f"附录{next(appendix)}：按号码填写的12321举报内容", st["title"])]
         by_number: dict[str, list] = {}  # type: ignore[type-arg]
         for e in c.events:
-            if e.number and e.kind in ("call", "sms", "mms") and e.direction == "in":
+            # a genuine court number is a proceeding, never a number to report
+            reportable = e.number_class != "court" and e.kind in ("call", "sms", "mms")
+            if e.number and reportable and e.direction == "in":
                 by_number.setdefault(e.number, []).append(e)
         for number, evs in by_number.items():
             s.append(_p(f"被举报号码：{number}", st["h2"]))
+            s.append(_p(f"情况说明：{number_summary(c, number, evs)}", st["base"]))
             rows = [[_p(h, st["cell"]) for h in ("号码", "时间", "类型", "时长", "原文")]]
             for e in evs:
                 rows.append(

@@ -353,6 +353,10 @@ def test_a_genuine_court_message_about_the_respondent_is_stated_not_passed_over(
     text = pdf_text(out)
     assert "法院官方号码发来的涉及好借花的短信1条" in text and "诉前调1234号" in text
     assert "并不否认或回避该程序" in text
+    # 12321's per-number reports: the collectors' numbers, each with its description; never the court's
+    per_number = text.split("按号码填写的12321举报内容")[-1]
+    assert "被举报号码：12368" not in per_number and "被举报号码：17155550001" in per_number
+    assert "情况说明：该号码为“好借花”的催收号码" in per_number
 
 
 @needs_poppler
