@@ -9,6 +9,13 @@ from the sealed object itself, so what is described is exactly what was hashed, 
 sync client replaces the file meanwhile. The database row is committed only after the sealed
 object is in place. A malformed export is still sealed: its good records are imported and
 the bad ones reported with their position (exit 4), and nothing the file says is lost.
+
+A Huawei/Honor backup is a folder whose files are read together: its `info.xml` (the key
+material, read first in its folder) and module files such as `sms.db`, each sealed as received
+(encrypted) and decrypted in memory, with the backup password asked through `BackupPasswords`,
+to read its events (`evidence.importers.huawei_backup`). If the password is missing or wrong,
+the files are sealed all the same and say so; adding the folder again with the right password
+reads the events into the items already there (a second custody `add` entry records them).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import errno
 import fcntl
 import hashlib
 import hmac
+import io
 import json
 import os
 import stat
@@ -34,7 +42,17 @@ from evidence.database import bulk_cache, sqlite_datetime
 from evidence.errors import READ_ONLY_MESSAGE, BadInputError, DiskError, LockerError
 from evidence.filenames import NameFacts, facts_from_filename
 from evidence.importers import event_key, parser_for, recognise
+from evidence.importers.apple_db import MAX_DATABASE_BYTES
 from evidence.importers.formats import unread_warning
+from evidence.importers.huawei_backup import (
+    MAX_INFO_BYTES,
+    READ_MODULES,
+    HuaweiBackup,
+    WrongBackupPasswordError,
+    looks_like_backup_info,
+    read_backup_info,
+)
+from evidence.importers.streams import read_up_to
 from evidence.media import MediaFacts, media_facts
 from evidence.numbers import PhoneNumber, parse_number
 from evidence.records import ParsedEvent, SkippedRecord
@@ -57,6 +75,50 @@ class OcrOutcome(Protocol):
 
 
 Ocr = Callable[[bytes], OcrOutcome]
+
+BackupPasswords = Callable[[str, int], str | None]
+"""Asked for an encrypted backup's password: the backup's folder name and the attempt (0, 1, 2);
+answers the password, or None when there is none to give (the command layer: env or prompt)."""
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+@dataclass
+class BackupFolder:
+    """A folder being added that may be a Huawei/Honor backup: `backup` is set once its info.xml is read."""
+
+    label: str
+    passwords: BackupPasswords | None = None
+    backup: HuaweiBackup | None = None
+
+    def learn(self, info_xml: bytes) -> str | None:
+        """Read the folder's info.xml; a warning for the user, or None."""
+        info = read_backup_info(info_xml)
+        label, passwords = self.label, self.passwords
+        self.backup = HuaweiBackup(info, None if passwords is None else lambda n: passwords(label, n))
+        if not info.reads:
+            return (
+                "this Huawei/Honor backup holds no messages or call log: back up again with "
+                "信息 (messages) and 通话记录 (call log) selected"
+            )
+        return None
+
+    def export_format(self, name: str, head: bytes) -> str | None:
+        """The importer of this file once decrypted, when it is one of the backup's encrypted message
+        or call-log files (a database already in the clear is read as any other)."""
+        # The module's own database file, `<module>.db` (kobackupdec decrypts `.db` files so).
+        if self.backup is None or head.startswith(_SQLITE_HEADER) or not name.lower().endswith(".db"):
+            return None
+        module = self.backup.info.module_of(name)
+        return None if module is None else READ_MODULES.get(module.name)
+
+    def is_part(self, name: str, head: bytes) -> bool:
+        """Whether the file is one of the backup's encrypted files (contacts, settings, …)."""
+        return (
+            self.backup is not None
+            and not head.startswith(_SQLITE_HEADER)
+            and self.backup.info.module_of(name) is not None
+        )
 
 
 @dataclass
@@ -166,7 +228,8 @@ def expand_paths(paths: Iterable[Path], locker_home: Path | None = None) -> Iter
                 else:
                     kept.append(d)
             dirs[:] = kept
-            for name in sorted(files):
+            # info.xml first: a Huawei backup's key material is read before the files it decrypts.
+            for name in sorted(files, key=lambda n: (n != "info.xml", n)):
                 if name.startswith("."):
                     continue
                 f = Path(root) / name
@@ -460,8 +523,12 @@ def add_file(
     progress: Progress | None = None,
     ocr: Ocr | None = None,
     in_folder: bool = False,
+    folder: BackupFolder | None = None,
 ) -> AddResult:
-    """Seal one original and record its facts and events. Raises LockerError subclasses."""
+    """Seal one original and record its facts and events. Raises LockerError subclasses.
+
+    `folder` is what is known of the folder the file was found in (a Huawei backup's info.xml).
+    """
     src, st = open_source(path, in_folder)
     with src:
         sealed = hash_and_seal(store, src, st.st_size, progress)
@@ -473,7 +540,9 @@ def add_file(
             sealed.path,
             datetime.fromtimestamp(st.st_mtime, UTC),
         )
-        return _record(store, original, lambda item: store.vault.commit(sealed, item.object_name), ocr)
+        return _record(
+            store, original, lambda item: store.vault.commit(sealed, item.object_name), ocr, folder
+        )
     finally:
         store.vault.discard(sealed)  # removes the temp if it was not committed; releases the lock
 
@@ -491,17 +560,28 @@ def adopt_object(store: Store, object_name: str, sha256: str, size: int, ocr: Oc
 
 
 def _record(
-    store: Store, original: Original, commit: Callable[[Item], None] | None, ocr: Ocr | None
+    store: Store,
+    original: Original,
+    commit: Callable[[Item], None] | None,
+    ocr: Ocr | None,
+    folder: BackupFolder | None = None,
 ) -> AddResult:
     with store.transaction() as s:
         custody.check_can_append(s)  # before the object is committed: a refusal leaves no orphan
         existing = s.scalar(select(Item).where(Item.sha256 == original.sha256))
         if existing is not None:
+            warning = None
+            if folder is not None:
+                with (
+                    original.sealed_path.open("rb") as f,
+                    age.open_reader(f, [store.keys.identity]) as reader,
+                ):
+                    warning = _backup_again(s, store, existing, original, cast(BinaryIO, reader), folder)
             count = s.scalar(select(func.count()).select_from(Event).where(Event.item_id == existing.id)) or 0
             custody.append(s, "add-duplicate", {"item": existing.id, "sha256": original.sha256}, store.now())
-            return _result(existing, duplicate=True, events=count)
+            return _result(existing, duplicate=True, events=count, warning=warning)
         with original.sealed_path.open("rb") as f, age.open_reader(f, [store.keys.identity]) as reader:
-            item, added, warning = _describe(s, store, original, cast(BinaryIO, reader), ocr)
+            item, added, warning = _describe(s, store, original, cast(BinaryIO, reader), ocr, folder)
         log_add(s, item, added, store.now(), original.recovered)
         # The object goes into place last, just before the commit: a kill between the two leaves
         # a complete object no row records, which `verify` reports and `--repair` adopts.
@@ -511,12 +591,25 @@ def _record(
 
 
 def _describe(
-    s: Session, store: Store, original: Original, sealed: BinaryIO, ocr: Ocr | None
+    s: Session,
+    store: Store,
+    original: Original,
+    sealed: BinaryIO,
+    ocr: Ocr | None,
+    folder: BackupFolder | None = None,
 ) -> tuple[Item, int, str | None]:
     """The item row, its facts and events, all read from the sealed bytes."""
     head = sealed.read(HEAD_BYTES)
     sealed.seek(0)
-    sniffed = recognise(sniff(head, original.name), sealed, head, original.name)
+    encrypted_export = folder.export_format(original.name, head) if folder is not None else None
+    backup_part = folder is not None and folder.is_part(original.name, head)
+    if encrypted_export is not None:
+        # Random-looking bytes: sniffing could take them for anything (an MP3 frame, once in a while).
+        sniffed = Sniffed("export", "application/octet-stream", encrypted_export)
+    elif backup_part:
+        sniffed = Sniffed("document", "application/octet-stream")  # a module locker does not read
+    else:
+        sniffed = recognise(sniff(head, original.name), sealed, head, original.name)
     claims, names, media = extract_claims(original, sniffed, sealed, store)
     at, tz_assumed = choose_capture_time(names, media, claims, store.now())
     number = parse_number(names.number) if names and names.number else None
@@ -543,23 +636,28 @@ def _describe(
     )
     s.flush()
     warning = None
-    if sniffed.export_format is not None:
-        skipped: list[SkippedRecord] = []
+    if folder is not None and looks_like_backup_info(head):
         sealed.seek(0)
         try:
-            added = record_events(
-                s, item.id, parser_for(sniffed.export_format).parse(sealed, store.timezone), skipped=skipped
-            )
+            return item, 0, folder.learn(read_up_to(sealed, MAX_INFO_BYTES + 1))
         except BadInputError as e:
-            # Kept: the sealed original and every record read before the problem.
-            added = s.scalar(select(func.count()).select_from(Event).where(Event.item_id == item.id)) or 0
-            warning = f"{e} ({added} events kept; the original is sealed)"
-        if skipped:
-            first = skipped[0]
-            note = f"{len(skipped)} records skipped or cut (first at {first.position}: {first.reason})"
-            warning = f"{warning}; {note}" if warning else note
+            return item, 0, f"{e} (the file is sealed)"
+    if sniffed.export_format is not None:
+        sealed.seek(0)
+        if encrypted_export is not None:
+            assert folder is not None
+            added, warning = _import(
+                s,
+                store,
+                item.id,
+                encrypted_export,
+                lambda: io.BytesIO(_decrypted(folder, original.name, sealed)),
+            )
+        else:
+            added, warning = _import(s, store, item.id, sniffed.export_format, lambda: sealed)
         return item, added, warning
-    warning = unread_warning(original.name, sniffed, head)  # looks like an export, but was not read
+    # Looks like an export, but was not read (a backup's other modules are known not to be read).
+    warning = None if backup_part else unread_warning(original.name, sniffed, head)
     text = None
     if ocr is not None and sniffed.kind == "image":
         if original.size > MAX_OCR_BYTES:
@@ -575,6 +673,66 @@ def _describe(
         return item, 0, warning
     key = hashlib.sha256(f"{ev.kind}|{original.sha256}".encode()).hexdigest()
     return item, record_events(s, item.id, [ev], lambda _e, _n: key), warning
+
+
+def _import(
+    s: Session, store: Store, item_id: int, export_format: str, stream: Callable[[], BinaryIO]
+) -> tuple[int, str | None]:
+    """Record the events of an export (`stream` opens what its importer reads); their count and a
+    warning for what could not be read, or None."""
+    skipped: list[SkippedRecord] = []
+    warning = None
+    try:
+        added = record_events(
+            s, item_id, parser_for(export_format).parse(stream(), store.timezone), skipped=skipped
+        )
+    except WrongBackupPasswordError as e:
+        added, warning = 0, str(e)  # nothing was decrypted; the message says the files are sealed
+    except BadInputError as e:
+        # Kept: the sealed original and every record read before the problem.
+        added = s.scalar(select(func.count()).select_from(Event).where(Event.item_id == item_id)) or 0
+        warning = f"{e} ({added} events kept; the original is sealed)"
+    if skipped:
+        first = skipped[0]
+        note = f"{len(skipped)} records skipped or cut (first at {first.position}: {first.reason})"
+        warning = f"{warning}; {note}" if warning else note
+    return added, warning
+
+
+def _decrypted(folder: BackupFolder, name: str, sealed: BinaryIO) -> bytes:
+    """The plaintext of one of a backup's encrypted databases, in memory (never written anywhere)."""
+    assert folder.backup is not None
+    data = read_up_to(sealed, MAX_DATABASE_BYTES + 1)
+    if len(data) > MAX_DATABASE_BYTES:
+        raise BadInputError(f"{name} is larger than {MAX_DATABASE_BYTES >> 20} MiB, more than locker reads")
+    return folder.backup.decrypt(name, data)
+
+
+def _backup_again(
+    s: Session, store: Store, item: Item, original: Original, sealed: BinaryIO, folder: BackupFolder
+) -> str | None:
+    """A file added before, met again in a backup folder: its info.xml is read again (the folder's
+    other files need it), and an encrypted message or call-log file whose events could not be read
+    (no password, a wrong one) is read now; the events get a new custody `add` entry, so `verify`
+    checks the item against what it now holds. Returns a warning, or None."""
+    head = sealed.read(HEAD_BYTES)
+    sealed.seek(0)
+    if looks_like_backup_info(head):
+        try:
+            return folder.learn(read_up_to(sealed, MAX_INFO_BYTES + 1))
+        except BadInputError as e:
+            return f"{e} (the file is sealed)"
+    export = folder.export_format(original.name, head)
+    if export is None or item.export_format != export:
+        return None
+    if s.scalar(select(func.count()).select_from(Event).where(Event.item_id == item.id)):
+        return None  # read before
+    added, warning = _import(
+        s, store, item.id, export, lambda: io.BytesIO(_decrypted(folder, original.name, sealed))
+    )
+    if added:
+        log_add(s, item, added, store.now())
+    return warning
 
 
 def _result(item: Item, duplicate: bool, events: int, warning: str | None = None) -> AddResult:
@@ -599,9 +757,14 @@ def add_paths(
     progress: Progress | None = None,
     on_result: Callable[[AddResult | AddFailure | Skipped], None] | None = None,
     ocr: Ocr | None = None,
+    backup_passwords: BackupPasswords | None = None,
 ) -> BatchResult:
-    """Add every file; a bad file is reported and the batch goes on (black's report)."""
+    """Add every file; a bad file is reported and the batch goes on (black's report).
+
+    Files in one folder share what is learnt of it (a Huawei backup's info.xml, its password).
+    """
     batch = BatchResult()
+    folders: dict[Path, BackupFolder] = {}
     for found in expand_paths(paths, store.home):
         outcome: AddResult | AddFailure | Skipped
         if isinstance(found, Skipped):
@@ -609,7 +772,11 @@ def add_paths(
             batch.skipped.append(found)
         else:
             try:
-                outcome = add_file(store, found.path, progress, ocr, found.in_folder)
+                parent = found.path.parent
+                folder = folders.get(parent)
+                if folder is None:
+                    folder = folders[parent] = BackupFolder(display_name(parent.absolute()), backup_passwords)
+                outcome = add_file(store, found.path, progress, ocr, found.in_folder, folder)
                 batch.added.append(outcome)
             except LockerError as e:
                 outcome = AddFailure(display_name(found.path), str(e), int(e.exit_code))

@@ -21,10 +21,12 @@ from evidence import age
 from evidence.errors import LockedError, UsageError
 from evidence.keys import check_passphrase_strength
 from evidence.store import Store, open_store, system_clock
+from locker.output import printable
 
 ENV_HOME = "LOCKER_HOME"
 ENV_PASSPHRASE = "LOCKER_PASSPHRASE"
 ENV_NEW_PASSPHRASE = "LOCKER_NEW_PASSPHRASE"
+ENV_BACKUP_PASSWORD = "LOCKER_BACKUP_PASSWORD"  # a Huawei/Honor backup's password, for scripts and tests
 ENV_SCRYPT_LOG_N = "LOCKER_SCRYPT_LOG_N"  # scripts and tests may pick a cheaper work factor
 
 # Reads of files and stdin are bounded so `--passphrase-file /dev/zero` or a mistaken huge
@@ -76,6 +78,24 @@ class AppContext:
             raise UsageError(f"no new passphrase: set {name} or run in a terminal")
         check_passphrase_strength(secret)
         return secret
+
+    def backup_password(self, backup: str, attempt: int) -> str | None:
+        """An encrypted phone backup's password (`intake.BackupPasswords`): $LOCKER_BACKUP_PASSWORD,
+        tried once, or a prompt without echo (asked again after a wrong one); None when there is none."""
+        from_env = self.env.get(ENV_BACKUP_PASSWORD)
+        if from_env is not None:
+            return checked_secret(from_env, f"${ENV_BACKUP_PASSWORD}") if attempt == 0 else None
+        if not self.interactive:
+            return None
+        again = " (wrong; try again, or press Enter to skip)" if attempt else " (Enter to skip)"
+        answer = click.prompt(
+            f"Password of the Huawei/Honor backup {printable(backup)}{again}",
+            hide_input=True,
+            default="",
+            show_default=False,
+            err=True,
+        )
+        return checked_secret(answer, "the backup password") or None
 
     def scrypt_log_n(self) -> int:
         raw = self.env.get(ENV_SCRYPT_LOG_N)

@@ -125,9 +125,31 @@ def test_mutated_text_exports(export_format: str, data: st.DataObject) -> None:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.sampled_from(["ios-sms", "ios-calls", "android-sms", "android-calls", "csv", "sbr-sms"]), st.data())
+@given(
+    st.sampled_from(
+        [
+            "ios-sms",
+            "ios-calls",
+            "android-sms",
+            "android-calls",
+            "huawei-sms",
+            "huawei-calls",
+            "csv",
+            "sbr-sms",
+        ]
+    ),
+    st.data(),
+)
 def test_mutated_databases(export_format: str, data: st.DataObject) -> None:
-    outcome(export_format, data.draw(mutated((*ios_seeds(), android_seed()))))
+    outcome(export_format, data.draw(mutated((*ios_seeds(), android_seed(), *huawei_seeds()))))
+
+
+@cache
+def huawei_seeds() -> tuple[bytes, bytes]:
+    """A Huawei backup's sms.db and calllog.db, decrypted (tests.test_importers_huawei builds them)."""
+    from tests.test_importers_huawei import calllog_db, sms_db
+
+    return sms_db(), calllog_db()
 
 
 @cache

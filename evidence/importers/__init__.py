@@ -37,6 +37,7 @@ from evidence.errors import BadInputError
 from evidence.importers.android_db import AndroidCalls, AndroidMessages, is_android_calls, is_android_sms
 from evidence.importers.apple_db import open_in_memory
 from evidence.importers.csv_log import CsvLog
+from evidence.importers.huawei_db import HuaweiCalls, HuaweiMessages, is_huawei_calls, is_huawei_sms
 from evidence.importers.ios_calls import IosCalls
 from evidence.importers.ios_sms import IosMessages
 from evidence.importers.sbr import SbrCalls, SbrMessages
@@ -77,6 +78,8 @@ _FORMATS: dict[str, ImportFormat] = {
         IosCalls(),
         AndroidMessages(),
         AndroidCalls(),
+        HuaweiMessages(),
+        HuaweiCalls(),
         CsvLog(),
         XlsxTable(),
         XlsTable(),
@@ -149,7 +152,10 @@ def _database(stream: ExportStream) -> Sniffed | None:
     with open_in_memory(stream, "this database") as db:
         names = {
             t
-            for t in ("message", "handle", "zcallrecord", "sms", "pdu", "addr", "part", "calls")
+            for t in (
+                *("message", "handle", "zcallrecord", "sms", "pdu", "addr", "part", "calls"),
+                *("sms_tb", "pdu_tb", "calls_tb"),
+            )
             if db.table_columns(t)
         }
     if {"message", "handle"} <= names:
@@ -160,6 +166,10 @@ def _database(stream: ExportStream) -> Sniffed | None:
         found = "android-sms"
     elif is_android_calls(names):
         found = "android-calls"
+    elif is_huawei_sms(names):
+        found = HuaweiMessages.name
+    elif is_huawei_calls(names):
+        found = HuaweiCalls.name
     else:
         return None
     return Sniffed("export", "application/x-sqlite3", found)

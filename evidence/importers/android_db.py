@@ -29,12 +29,17 @@ A record whose date cannot be read, or with a field other than the text longer t
 `limits.MAX_TEXT_CHARS`, is skipped and reported; a longer text is cut there and reported, the
 event kept. Minimal schemas work: a missing column reads as NULL. Reading is `apple_db`'s: in
 memory, only real tables (a view named `sms` is a missing table), within a time budget.
+
+Other databases that copy these providers' rows under other table names (a Huawei backup's
+`sms_tb` and `calls_tb`, `huawei_db`) are read by `read_messages` and `read_calls` with their own
+`ProviderTables`; a table without `_id` is keyed by its `rowid`.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -83,29 +88,29 @@ def is_android_calls(tables: set[str]) -> bool:
     return "calls" in {t.lower() for t in tables}
 
 
+@dataclass(frozen=True)
+class ProviderTables:
+    """The names a database gives the Telephony and CallLog providers' tables (their columns are the
+    providers'), and how the user would call the file in an error."""
+
+    sms: str
+    pdu: str
+    addr: str
+    part: str
+    calls: str
+    messages_file: str
+    calls_file: str
+
+
+ANDROID = ProviderTables("sms", "pdu", "addr", "part", "calls", _MESSAGES, _CALLS)
+
+
 class AndroidMessages:
     name = "android-sms"
 
     def parse(self, stream: ExportStream, tz: ZoneInfo) -> Iterator[ParsedEvent | SkippedRecord]:
         with open_in_memory(stream, _MESSAGES) as database:
-            sms = database.table_columns("sms")
-            pdu = database.table_columns("pdu")
-            has_sms = {"_id", "date"} <= sms
-            has_mms = {"_id", "date"} <= pdu
-            if not has_sms and not has_mms:
-                raise BadInputError(f"{_MESSAGES} has no sms or pdu table with dates; is this mmssms.db?")
-            if has_sms:
-                for ordinal, row in enumerate(database.rows(_sms_query(sms)), 1):
-                    where = position("sms", row["id"], ordinal)
-                    try:
-                        event = _sms_event(row, where)
-                    except UnreadableRecordError as e:
-                        yield SkippedRecord(where, str(e))
-                        continue
-                    if event is not None:
-                        yield from capped(event, where)
-            if has_mms:
-                yield from _mms_events(database, pdu)
+            yield from read_messages(database, ANDROID, "is this mmssms.db?")
 
 
 class AndroidCalls:
@@ -113,22 +118,62 @@ class AndroidCalls:
 
     def parse(self, stream: ExportStream, tz: ZoneInfo) -> Iterator[ParsedEvent | SkippedRecord]:
         with open_in_memory(stream, _CALLS) as database:
-            sql = _calls_query(database.table_columns("calls"))
-            for ordinal, row in enumerate(database.rows(sql), 1):
-                where = position("call", row["id"], ordinal)
-                try:
-                    yield _call_event(row, where)
-                except UnreadableRecordError as e:
-                    yield SkippedRecord(where, str(e))
+            yield from read_calls(database, ANDROID, "is this calllog.db?")
 
 
-def _sms_query(have: set[str]) -> str:
+def read_messages(
+    database: Database, tables: ProviderTables, hint: str
+) -> Iterator[ParsedEvent | SkippedRecord]:
+    """The SMS then the MMS of a database holding the Telephony provider's tables under `tables`' names."""
+    sms = database.table_columns(tables.sms)
+    pdu = database.table_columns(tables.pdu)
+    has_sms = "date" in sms
+    has_mms = "date" in pdu
+    if not has_sms and not has_mms:
+        raise BadInputError(
+            f"{tables.messages_file} has no {tables.sms} or {tables.pdu} table with dates; {hint}"
+        )
+    if has_sms:
+        for ordinal, row in enumerate(database.rows(_sms_query(sms, tables.sms)), 1):
+            where = position("sms", row["id"], ordinal)
+            try:
+                event = _sms_event(row, where)
+            except UnreadableRecordError as e:
+                yield SkippedRecord(where, str(e))
+                continue
+            if event is not None:
+                yield from capped(event, where)
+    if has_mms:
+        yield from _mms_events(database, pdu, tables)
+
+
+def read_calls(
+    database: Database, tables: ProviderTables, hint: str
+) -> Iterator[ParsedEvent | SkippedRecord]:
+    """The calls of a database holding the CallLog provider's table under `tables.calls`."""
+    sql = _calls_query(database.table_columns(tables.calls), tables, hint)
+    for ordinal, row in enumerate(database.rows(sql), 1):
+        where = position("call", row["id"], ordinal)
+        try:
+            yield _call_event(row, where)
+        except UnreadableRecordError as e:
+            yield SkippedRecord(where, str(e))
+
+
+def _row_key(have: set[str]) -> str:
+    """The column that numbers a table's rows: the providers' `_id`, else SQLite's own `rowid`
+    (a Huawei backup's `sms_tb` has no `_id`: P79N6A/pa_script android_sms.py)."""
+    return "_id" if "_id" in have else "rowid"
+
+
+def _sms_query(have: set[str], table: str) -> str:
     def col(name: str) -> str:
         return column(name, have)
 
+    key = _row_key(have)
     return (
-        f"SELECT _id AS id, date AS date, {col('type')} AS type, {bounded(col('address'))} AS address,"
-        f" {bounded(col('body'))} AS body FROM main.sms ORDER BY _id"
+        f"SELECT {key} AS id, date AS date, {col('type')} AS type, {bounded(col('address'))} AS address,"
+        f" {bounded(col('body'))} AS body FROM main.{table} ORDER BY {key}"
     )
 
 
@@ -147,31 +192,34 @@ def _sms_event(row: sqlite3.Row, ref: str) -> ParsedEvent | None:
     )
 
 
-def _mms_events(database: Database, pdu: set[str]) -> Iterator[ParsedEvent | SkippedRecord]:
+def _mms_events(
+    database: Database, pdu: set[str], tables: ProviderTables
+) -> Iterator[ParsedEvent | SkippedRecord]:
     """One event per `pdu` row, its addresses and parts read alongside in `_id` order (no per-row query)."""
 
     def col(name: str) -> str:
         return column(name, pdu, "p")
 
+    key = f"p.{_row_key(pdu)}"
     messages = database.rows(
-        f"SELECT p._id AS id, {_key('p._id')} AS key, p.date AS date, {col('msg_box')} AS box,"
-        f" {col('m_type')} AS m_type FROM main.pdu p ORDER BY key, p._id"
+        f"SELECT {key} AS id, {_key(key)} AS key, p.date AS date, {col('msg_box')} AS box,"
+        f" {col('m_type')} AS m_type FROM main.{tables.pdu} p ORDER BY key, {key}"
     )
-    addr = database.table_columns("addr")
+    addr = database.table_columns(tables.addr)
     addresses = _Grouped(
         database.rows(
             f"SELECT {_key('msg_id')} AS key, type AS type, {bounded('address')} AS address"
-            f" FROM main.addr WHERE key IS NOT NULL ORDER BY key{_then_id(addr)}"
+            f" FROM main.{tables.addr} WHERE key IS NOT NULL ORDER BY key{_then_id(addr)}"
         )
         if {"msg_id", "address", "type"} <= addr
         else iter(())
     )
-    part = database.table_columns("part")
+    part = database.table_columns(tables.part)
     parts = _Grouped(
         database.rows(
             f"SELECT {_key('mid')} AS key, {bounded('ct')} AS ct,"
             f" {bounded('text') if 'text' in part else 'NULL'} AS text"
-            f" FROM main.part WHERE key IS NOT NULL ORDER BY key{_then_id(part)}"
+            f" FROM main.{tables.part} WHERE key IS NOT NULL ORDER BY key{_then_id(part)}"
         )
         if {"mid", "ct"} <= part
         else iter(())
@@ -285,17 +333,18 @@ def _mms_text(parts: list[sqlite3.Row]) -> tuple[str | None, bool]:
     return "\n".join(pieces) or None, False
 
 
-def _calls_query(have: set[str]) -> str:
-    if not {"_id", "date"} <= have:
-        raise BadInputError(f"{_CALLS} has no calls table with dates; is this calllog.db?")
+def _calls_query(have: set[str], tables: ProviderTables, hint: str) -> str:
+    if "date" not in have:
+        raise BadInputError(f"{tables.calls_file} has no {tables.calls} table with dates; {hint}")
 
     def col(name: str) -> str:
         return column(name, have)
 
+    key = _row_key(have)
     return (
-        f"SELECT _id AS id, date AS date, {col('duration')} AS duration, {col('type')} AS type,"
+        f"SELECT {key} AS id, date AS date, {col('duration')} AS duration, {col('type')} AS type,"
         f" {bounded(col('number'))} AS number, {bounded(col('name'))} AS name,"
-        f" {col('presentation')} AS presentation FROM main.calls ORDER BY _id"
+        f" {col('presentation')} AS presentation FROM main.{tables.calls} ORDER BY {key}"
     )
 
 

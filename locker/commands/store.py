@@ -73,6 +73,9 @@ def add(app: AppContext, paths: tuple[Path, ...], as_json: bool) -> None:
     original is hashed (SHA-256) and kept byte for byte; adding the same file again is
     reported as a duplicate. A bad file is reported and the rest still go in.
 
+    A Huawei/Honor backup folder is read with its backup password, from
+    $LOCKER_BACKUP_PASSWORD or asked for (without echo); it is never stored.
+
     \b
     Example:
       locker add sms-20261010.xml "通话录音@171 5555 0001(17155550001)_20261003071200.mp3" ~/Screenshots/
@@ -94,9 +97,9 @@ def add(app: AppContext, paths: tuple[Path, ...], as_json: bool) -> None:
 
     if show_bar:
         with click.progressbar(length=total, label="Sealing", file=sys.stderr) as bar:
-            batch = intake.add_paths(store, paths, bar.update, report, ocr=_ocr())
+            batch = intake.add_paths(store, paths, bar.update, report, _ocr(), app.backup_password)
     else:
-        batch = intake.add_paths(store, paths, None, report, ocr=_ocr())
+        batch = intake.add_paths(store, paths, None, report, _ocr(), app.backup_password)
     _refresh_findings(app)
     if as_json:
         emit_json([_added_json(r, app) for r in batch.added])
