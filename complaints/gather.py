@@ -10,7 +10,7 @@ from typing import BinaryIO, cast
 from sqlalchemy import select
 
 from complaints.assembly import CaseFile, Profile
-from evidence import attribution, custody, events, findings, parties
+from evidence import attribution, custody, events, findings, parties, timestamps
 from evidence.errors import UsageError
 from evidence.profile import get_profile
 from evidence.records import ItemRecord
@@ -82,6 +82,7 @@ def gather_case(store: Store, party: str | None) -> CaseFile:
     )
     with store.transaction() as s:
         head = custody.head_hash(s)
+        stamp = timestamps.latest_stamp(s)
     return CaseFile(
         profile=profile,
         party=party_record,
@@ -93,6 +94,7 @@ def gather_case(store: Store, party: str | None) -> CaseFile:
         timezone=store.timezone,
         originals=original_opener(store),
         links=tuple(links),
+        stamp=stamp,
     )
 
 
