@@ -316,7 +316,7 @@ def test_a_token_verifies_after_its_tsa_certificate_expired(
     filled: Store, tsa: LocalTSA, trust, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     now = datetime.now(UTC)
-    leaf = tsa.add_tsa("short-lived", now - timedelta(minutes=1), now + timedelta(seconds=3))
+    leaf = tsa.add_tsa("short-lived", now - timedelta(minutes=1), now + timedelta(seconds=5))
     outcome = timestamps.stamp_head(filled, [tsa.url("short-lived")], trust)
     expiry = cert(leaf).not_valid_after_utc
     assert outcome.tokens[0].gen_time <= expiry
