@@ -27,6 +27,7 @@ from evidence.records import MESSAGE_KINDS, EventRecord, FindingRecord, ItemReco
 from evidence.resources import resource_dir
 from evidence.rules.catalog import load_catalog
 from evidence.rules.timing import connected, zone_label
+from evidence.timestamps import StampSummary
 from evidence.transcripts import MEDIA_TYPE as TRANSCRIPT_MEDIA_TYPE
 from evidence.transcripts import recording_of
 
@@ -74,6 +75,7 @@ class CaseFile:
     originals: Callable[[int], AbstractContextManager[BinaryIO]] | None = None
     links: Sequence[Link] = ()  # why each number is a party's (evidence.attribution)
     loans: Sequence[Any] = ()  # evidence.loans.LoanRecord: the loans the user declared
+    stamp: StampSummary | None = None  # the latest trusted timestamp of the custody head
 
 
 @dataclass(frozen=True)
@@ -615,6 +617,8 @@ def assemble_complaint(
     statement = env.get_template("hashes.txt.j2").render(
         first_added=first_added.strftime("%Y-%m-%d"), head=case.custody_head
     )
+    if case.stamp is not None:  # under the head: the latest trusted timestamp, what it proves
+        statement = statement.rstrip("\n") + "\n" + stamp_statement(env, case.stamp, tz)
     return Complaint(
         ch,
         case,
@@ -636,6 +640,21 @@ def assemble_complaint(
         ch.requests_for(x.category for x in categories),
         tuple(a.format(items=len(evidence)) for a in ch.attachments),
         court_text,
+    )
+
+
+def stamp_statement(env: Environment, stamp: StampSummary, tz: ZoneInfo) -> str:
+    """The latest trusted timestamp as documents state it (templates/letters/stamp.txt.j2)."""
+    return (
+        env.get_template("stamp.txt.j2")
+        .render(
+            when=stamp.gen_time.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
+            zone=zone_label(tz),
+            tsa="、".join(f"“{name}”" for name in stamp.tsa_names),
+            head_seq=stamp.head_seq,
+            head=stamp.head,
+        )
+        .strip()
     )
 
 

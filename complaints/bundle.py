@@ -13,7 +13,9 @@ Scoped to one party (DESIGN decision 10), the bag carries nothing about anyone e
 - the custody log from genesis to head, entries that concern the party or the locker as a
   whole kept, every other entry reduced to its links (`custody.redact`), so the chain still
   re-derives (format v2: the link hashes the body's digest, not the body);
-- no file name: originals, extracts and reports are named by number and item id.
+- no file name: originals, extracts and reports are named by number and item id;
+- every trusted timestamp kept in that log (data/timestamps/: token, request, the TSA's
+  certificates), with the `openssl ts -verify` line that checks it in VERIFY.txt.
 
 Originals are streamed from the vault in chunks, re-hashed on the way and compared with the
 hash taken at intake (a mismatch stops the export); the payload manifest is written from
@@ -41,7 +43,7 @@ from complaints.assembly import CaseFile, evidence_rows
 from complaints.channels import category_names
 from complaints.columns import columns
 from complaints.render import catalogue_pdf
-from evidence import custody
+from evidence import custody, timestamps
 from evidence.errors import UsageError, VerificationFailed
 from evidence.outputs import check_output_path, private_output
 from evidence.records import EventRecord, FindingRecord, ItemRecord
@@ -67,6 +69,8 @@ LOCKER_ENTRIES = {  # the locker as a whole: kept in every bundle
     "passwd": {"scrypt_log_n"},
     "recover": {"scrypt_log_n"},
     "profile": {"fields"},
+    "stamp": {"head_seq", "head", "tokens"},  # a trusted timestamp of the head: hashes and certificates
+    "config": {"key", "value"},  # stamp-after-add, TSA URLs (no password), CA fingerprints
 }
 ITEM_ENTRIES = {  # kept when detail["item"] is an item in the bundle (whole or extracted)
     "add": {"item", "sha256", "size", "kind", "events", "events_digest", "record_digest", "recovered"},
@@ -349,6 +353,10 @@ def export_bundle(
             "data/custody-log.jsonl",
             "".join(json.dumps(e, ensure_ascii=False, sort_keys=True) + "\n" for e in log).encode(),
         )
+        stamps = timestamps.bundle_tokens(log)  # each token with what `openssl ts -verify` needs
+        for token in stamps:
+            for arc, data in token.files.items():
+                add_doc(arc, data)
         cols = columns()
         add_table(
             "data/events.csv",
@@ -394,7 +402,7 @@ def export_bundle(
                 for f in scope.findings
             ),
         )
-        tags = _tag_files(case, scope, payload, log, prefixed)
+        tags = _tag_files(case, scope, payload, log, prefixed, stamps)
         for name, data in tags.items():
             z.writestr(_zip_entry(name, made, tz), data)
         tagmanifest = "".join(f"{hashlib.sha256(d).hexdigest()}  {n}\n" for n, d in sorted(tags.items()))
@@ -479,6 +487,7 @@ def _tag_files(
     payload: list[tuple[str, str, int]],
     log: Sequence[Mapping[str, Any]],
     prefixed: Sequence[PrefixedCell],
+    stamps: Sequence[timestamps.BundledToken] = (),
 ) -> dict[str, bytes]:
     head = log[-1]["hash"] if log else case.custody_head
     first_added = min((i.item.added_at for i in scope.items), default=case.generated_at).astimezone(
@@ -521,6 +530,7 @@ def _tag_files(
         report_heads=report_heads,
         event_columns=columns().events,
         finding_columns=columns().findings,
+        stamps=[(t, t.gen_time.astimezone(case.timezone).isoformat()) for t in stamps],
     )
     octets = sum(size for *_, size in payload)
     info = [

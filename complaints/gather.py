@@ -10,7 +10,7 @@ from typing import BinaryIO, cast
 from sqlalchemy import select
 
 from complaints.assembly import CaseFile, Profile
-from evidence import attribution, custody, events, findings, parties
+from evidence import attribution, custody, events, findings, parties, timestamps
 from evidence.errors import UsageError
 from evidence.profile import get_profile
 from evidence.records import ItemRecord
@@ -83,6 +83,7 @@ def gather_case(store: Store, party: str | None) -> CaseFile:
     with store.transaction() as s:
         head = custody.head_hash(s)
         loans = findings.loan_records(list(s.scalars(select(Loan).order_by(Loan.id))))
+        stamp = timestamps.latest_stamp(s)
     return CaseFile(
         profile=profile,
         party=party_record,
@@ -95,6 +96,7 @@ def gather_case(store: Store, party: str | None) -> CaseFile:
         originals=original_opener(store),
         links=tuple(links),
         loans=tuple(loans),
+        stamp=stamp,
     )
 
 

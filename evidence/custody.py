@@ -70,6 +70,17 @@ def entry_hash(
     return link(prev_hash, body_digest(seq, at, action, detail))
 
 
+def link_data(
+    prev_hash: str, seq: int, at: datetime, action: str, detail: Mapping[str, Any], fmt: str
+) -> bytes:
+    """The bytes whose SHA-256 is the entry's hash: what a trusted timestamp of the head stamps
+    (evidence.timestamps), so the token's imprint is the head hash itself."""
+    body = _body(seq, at, action, detail)
+    if fmt == FORMAT_V1:
+        return bytes.fromhex(prev_hash) + body
+    return bytes.fromhex(prev_hash) + hashlib.sha256(body).digest()
+
+
 def chain_format(session: Session) -> str:
     """The format named by the init entry; a locker being created is v2."""
     first = session.get(CustodyEntry, 1)

@@ -68,3 +68,10 @@ class DiskError(LockerError):
 
 class OutputError(UsageError):
     """The output the user named cannot be written there (missing folder, a device, a FIFO...)."""
+
+
+class TimestampError(BadInputError):
+    """A time-stamping authority was unreachable, refused, or sent a reply that does not verify.
+
+    Exit 4 like any other bad input: what came in (the TSA's reply) is not acceptable, and
+    nothing was written."""

@@ -1,5 +1,6 @@
 """`verify`, `verify --repair` and `gc`: re-derive the custody chain and every record's digest,
-decrypt and re-hash every original, check the database's pages, and account for every object.
+decrypt and re-hash every original, check the database's pages, account for every object, and
+re-verify every trusted timestamp of the custody head (evidence.timestamps).
 
 A complete object no item points to is evidence (an add killed between rename and commit, or
 a database rolled back or lost): it is reported, and `repair_store` adopts it again as a
@@ -19,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from evidence import age, custody, outputs
+from evidence import age, custody, outputs, timestamps
 from evidence.database import integrity_problems
 from evidence.schema import CustodyEntry, Event, Item, ItemFact
 from evidence.store import Store
@@ -41,6 +42,7 @@ class VerifyReport:
     damaged: list[str] = field(default_factory=list)  # database pages that fail their checks
     head: str = custody.GENESIS
     recorded: bool = True  # whether this check got its own custody entry
+    stamps: int = 0  # trusted timestamps (tokens) re-verified
 
 
 # --- digests of what is recorded ------------------------------------------------------------
@@ -118,7 +120,15 @@ def item_record_digest(session: Session, item_id: int) -> str:
 # --- verify ---------------------------------------------------------------------------------
 
 
-def verify_store(store: Store, progress: Callable[[int], None] | None = None) -> VerifyReport:
+def verify_store(
+    store: Store,
+    progress: Callable[[int], None] | None = None,
+    trust: timestamps.TrustStore | None = None,
+    extra_ca: Sequence[bytes] = (),
+) -> VerifyReport:
+    """Check everything (module docstring). `trust` holds the roots the trusted timestamps must
+    chain to; by default the system's CA bundle, the locker's `stamp-ca` setting and `extra_ca`
+    (PEM), loaded only when the log holds a stamp."""
     damaged = integrity_problems(store.engine)
     if damaged:
         return VerifyReport(False, 0, [Problem(None, "the database is damaged")], damaged=damaged)
@@ -133,6 +143,12 @@ def verify_store(store: Store, progress: Callable[[int], None] | None = None) ->
         digests = {item.id: _digest_now(s, item.id, latest.get(item.id)) for item in items}
     problems = [Problem(None, p.problem) for p in custody.check_chain(entries)]
     problems += _check_head(store, entries)
+    stamps: list[timestamps.StampCheck] = []
+    if any(e.action == timestamps.ACTION for e in entries):
+        if trust is None:
+            trust = timestamps.default_trust(store, extra_ca)
+        stamps = timestamps.check_stamps(entries, trust)
+        problems += [Problem(None, p) for check in stamps for p in check.problems]
     present = {i.id for i in items}
     for item_id in sorted(latest):
         if item_id not in present:
@@ -153,6 +169,7 @@ def verify_store(store: Store, progress: Callable[[int], None] | None = None) ->
         sorted(unrecorded),
         leftovers,
         head=entries[-1].hash if entries else custody.GENESIS,
+        stamps=sum(check.tokens for check in stamps),
     )
     with store.transaction() as s:
         if store.read_only or custody.behind_floor(s):

@@ -13,14 +13,14 @@ import click
 
 from evidence.database import translate_error
 from evidence.errors import DiskError, ExitCode, LockerError, UsageError
-from locker.commands import complaints, events, findings, store
+from locker.commands import complaints, events, findings, stamp, store
 from locker.context import AppContext, make_context
 from locker.output import printable
 
 EXIT_CODES_HELP = """\b
 Exit codes: 0 ok; 1 verification failed; 2 usage; 3 locked or wrong passphrase;
-4 bad input file; 5 locker damaged; 70 internal error; 74 the disk refused (full,
-read-only); 130 interrupted."""
+4 bad input file or TSA reply; 5 locker damaged; 70 internal error; 74 the disk
+refused (full, read-only); 130 interrupted."""
 
 
 @click.group(epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
@@ -53,7 +53,7 @@ def cli(ctx: click.Context, home: Path | None, passphrase_file: Path | None, deb
     ctx.call_on_close(app.close)
 
 
-for module in (store, events, findings, complaints):
+for module in (store, events, findings, complaints, stamp):
     for command in module.COMMANDS:
         cli.add_command(command)
 

@@ -28,6 +28,7 @@ ENV_PASSPHRASE = "LOCKER_PASSPHRASE"
 ENV_NEW_PASSPHRASE = "LOCKER_NEW_PASSPHRASE"
 ENV_BACKUP_PASSWORD = "LOCKER_BACKUP_PASSWORD"  # a Huawei/Honor backup's password, for scripts and tests
 ENV_SCRYPT_LOG_N = "LOCKER_SCRYPT_LOG_N"  # scripts and tests may pick a cheaper work factor
+ENV_TSA = "LOCKER_TSA"  # the TSAs `stamp` asks (URLs, space-separated), over the locker's setting
 
 # Reads of files and stdin are bounded so `--passphrase-file /dev/zero` or a mistaken huge
 # file is a usage error instead of memory eaten until the kernel kills us.

@@ -15,6 +15,7 @@ from evidence import intake, items, keys, verification
 from evidence.errors import ExitCode
 from evidence.importers import formats
 from evidence.store import DEFAULT_TIMEZONE, init_store, open_store_with_identity
+from locker.commands.stamp import auto_stamp, ca_option, read_ca_file
 from locker.context import SECRET_LIMIT, AppContext, read_at_most, read_secret_file
 from locker.options import ID, json_option, output_option, pass_app
 from locker.output import emit_json, iso_local, printable, status, table
@@ -101,6 +102,7 @@ def add(app: AppContext, paths: tuple[Path, ...], as_json: bool) -> None:
     else:
         batch = intake.add_paths(store, paths, None, report, _ocr(), app.backup_password)
     _refresh_findings(app)
+    auto_stamp(app)  # with `stamp-after-add on`; a failure only warns
     if as_json:
         emit_json([_added_json(r, app) for r in batch.added])
     else:
@@ -277,11 +279,13 @@ def get(app: AppContext, item_id: int, out: Path) -> None:
     help="Adopt every complete original no item records (after a rolled-back or lost database) "
     "as a recovered item, and record the repair in the custody log.",
 )
+@ca_option
 @json_option
 @pass_app
-def verify(app: AppContext, repair: bool, as_json: bool) -> None:
+def verify(app: AppContext, repair: bool, cas: tuple[Path, ...], as_json: bool) -> None:
     """Check the locker: decrypt and re-hash every original, re-derive the custody chain and
-    what is recorded about every item, check the database's pages, account for every object.
+    what is recorded about every item, check the database's pages, account for every object,
+    and re-verify every trusted timestamp (`locker stamp`) at its own time and against the chain.
 
     Exit 1, with one line per problem, if anything differs; exit 5 if the database is damaged.
     A complete original that no item records is evidence, never garbage: `--repair` adopts it.
@@ -298,7 +302,7 @@ def verify(app: AppContext, repair: bool, as_json: bool) -> None:
         for line in repaired.refused:
             status(f"not adopted: {line}")
         status(f"repair: {len(repaired.adopted)} originals adopted as recovered items")
-    report = verification.verify_store(store)
+    report = verification.verify_store(store, extra_ca=[read_ca_file(p) for p in cas])
     if as_json:
         emit_json(
             {
@@ -311,6 +315,7 @@ def verify(app: AppContext, repair: bool, as_json: bool) -> None:
                 "adopted": repaired.adopted if repaired else [],
                 "custody_head": report.head,
                 "recorded": report.recorded,
+                "stamps_checked": report.stamps,
             }
         )
     else:
@@ -328,9 +333,10 @@ def verify(app: AppContext, repair: bool, as_json: bool) -> None:
         if not report.recorded:
             click.echo("(this check could not be written to the custody log: read-only or rolled back)")
         verdict = "OK" if report.ok else "FAILED"
+        stamps = f", {report.stamps} trusted timestamps" if report.stamps else ""
         click.echo(
-            f"{verdict}: {report.items_checked} originals checked, {len(report.problems)} problems; "
-            f"custody head {report.head}"
+            f"{verdict}: {report.items_checked} originals checked{stamps}, {len(report.problems)} "
+            f"problems; custody head {report.head}"
         )
     if report.damaged:
         raise click.exceptions.Exit(ExitCode.DAMAGED)
