@@ -610,7 +610,7 @@ def test_originals_are_streamed_in_bounded_memory(tmp_path: Path) -> None:
     peak, result = _export_peak(case, tmp_path / "b.zip")
     assert result.originals == 1 and opened and opened[0].largest <= 1 << 20
     assert peak - small < 2 << 20, f"peak {peak >> 20} MiB for {size >> 20} MiB, {small >> 20} MiB for 1 MiB"
-    assert peak < 16 << 20, f"peak {peak >> 20} MiB for a {size >> 20} MiB original"
+    assert peak < 32 << 20, f"peak {peak >> 20} MiB for a {size >> 20} MiB original"  # less than it
     with zipfile.ZipFile(tmp_path / "b.zip") as z:
         assert z.getinfo("locker-bundle/data/originals/001_item-1.wav").file_size == size
 

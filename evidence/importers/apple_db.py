@@ -160,13 +160,14 @@ def open_in_memory(stream: ExportStream, what: str) -> Iterator[Database]:
                 connection.execute("PRAGMA query_only = ON")
                 connection.execute("PRAGMA cell_size_check = ON")
                 connection.execute("SELECT count(*) FROM main.sqlite_master").fetchone()
-        except (sqlite3.Error, OverflowError, MemoryError) as e:
+        # UnicodeDecodeError: a damaged schema's text (or SQLite's message quoting it) is not UTF-8
+        except (sqlite3.Error, OverflowError, MemoryError, UnicodeDecodeError) as e:
             raise BadInputError(f"{what} is not a readable SQLite database; export it again") from e
         connection.row_factory = sqlite3.Row
         database = Database(connection, budget, what)
         try:
             yield database
-        except sqlite3.Error as e:  # the schema itself is damaged (rows() handles breaks mid-way)
+        except (sqlite3.Error, UnicodeDecodeError) as e:  # a damaged schema (rows(): breaks mid-way)
             raise BadInputError(f"{what} cannot be read: {budget.problem()}; export it again") from e
 
 
