@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from complaints import render
 from complaints.assembly import IMPERSONATION_ACT, citable
 from complaints.channels import channel as channel_of
 from evidence.records import FindingRecord, PartyRecord
@@ -143,6 +144,10 @@ def test_every_channel_renders_chinese_with_an_embedded_font(
     if channel == "12321":
         assert not basis  # 12321 weighs numbers, not legal argument
     assert '"' not in text  # Chinese quotes only
+    raw = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
+    lines = [line.strip() for line in raw.splitlines() if line.strip()]
+    assert not [line for line in lines if line[0] in render.CANNOT_START_LINE]  # 避头尾, as printed
+    assert not [line for line in lines if line[-1] in render.CANNOT_END_LINE]
     assert not re.search(r"[。！？]”。", text)  # no doubled stop
     assert not re.search(r"［\d+］", text)  # no internal category codes
     numerals = "一二三四五六七八"
@@ -230,8 +235,6 @@ def test_no_line_begins_with_a_closing_mark_or_ends_with_an_opening_one() -> Non
     its column is still cut."""
     from reportlab.pdfbase.pdfmetrics import stringWidth
     from reportlab.platypus import Paragraph
-
-    from complaints import render
 
     font, _ = render.register_font(None)
     text = (

@@ -38,6 +38,7 @@ from evidence.importers.android_db import AndroidCalls, AndroidMessages, is_andr
 from evidence.importers.apple_db import open_in_memory
 from evidence.importers.csv_log import CsvLog
 from evidence.importers.huawei_db import HuaweiCalls, HuaweiMessages, is_huawei_calls, is_huawei_sms
+from evidence.importers.imazing import ImazingMessages, looks_like_imazing
 from evidence.importers.ios_calls import IosCalls
 from evidence.importers.ios_sms import IosMessages
 from evidence.importers.sbr import SbrCalls, SbrMessages
@@ -81,6 +82,7 @@ _FORMATS: dict[str, ImportFormat] = {
         HuaweiMessages(),
         HuaweiCalls(),
         CsvLog(),
+        ImazingMessages(),
         XlsxTable(),
         XlsTable(),
         PdfTable(),
@@ -130,8 +132,8 @@ def recognise(sniffed: Sniffed, stream: ExportStream, head: bytes, name: str = "
 
     A SQLite database is asked for its real tables (its schema may lie past the head sniffing
     saw); a PDF's first page for a call or message table (a carrier's statement, not a letter);
-    a text or CSV file whether it is a WeChat exporter's (their headers and line shapes are
-    theirs alone). Anything it cannot open stays what sniffing said: the importer, if any,
+    a text or CSV file whether it is a chat exporter's, WeChat's or iMazing's (their headers and
+    line shapes are theirs alone). Anything it cannot open stays what sniffing said: the importer, if any,
     reports the problem.
     """
     try:
@@ -140,7 +142,7 @@ def recognise(sniffed: Sniffed, stream: ExportStream, head: bytes, name: str = "
         if sniffed.media_type == "application/pdf":
             return _pdf_table(stream) or sniffed
         if sniffed.media_type in ("text/csv", "text/plain"):
-            return _wechat(head, name) or sniffed
+            return _chat_export(head, name) or sniffed
         return sniffed
     except BadInputError:
         return sniffed
@@ -175,8 +177,12 @@ def _database(stream: ExportStream) -> Sniffed | None:
     return Sniffed("export", "application/x-sqlite3", found)
 
 
-def _wechat(head: bytes, name: str) -> Sniffed | None:
-    found = looks_like_wechat(decode_head(head), name)
+def _chat_export(head: bytes, name: str) -> Sniffed | None:
+    """A chat exporter's CSV or TXT: WeChat's exporters, iMazing's messages."""
+    text = decode_head(head)
+    if looks_like_imazing(text):
+        return Sniffed("export", "text/csv", ImazingMessages.name)
+    found = looks_like_wechat(text, name)
     if found is None:
         return None
     return Sniffed("export", "text/plain" if found == WeChatMsgTxt.name else "text/csv", found)

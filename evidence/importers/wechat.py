@@ -221,9 +221,7 @@ def _encoding(stream: ExportStream, what: str) -> str:
         ) from None
 
 
-def _csv_rows(
-    stream: ExportStream, start: int, encoding: str
-) -> Generator[tuple[str, list[str]], None, None]:
+def csv_rows(stream: ExportStream, start: int, encoding: str) -> Generator[tuple[str, list[str]], None, None]:
     """(position, cells) of every row from the stream's start, read within `csv_log`'s bounds."""
     stream.seek(start)
     # TextIOWrapper uses only read, readable, seekable and closed of its buffer when reading.
@@ -234,7 +232,9 @@ def _csv_rows(
         text.detach()  # the caller owns the stream
 
 
-def _header(rows: Iterator[tuple[str, list[str]]], required: tuple[str, ...], what: str) -> dict[str, int]:
+def header_columns(
+    rows: Iterator[tuple[str, list[str]]], required: tuple[str, ...], what: str
+) -> dict[str, int]:
     first = next(rows, None)
     if first is None:
         raise BadInputError(f"{what} is empty (no header row)")
@@ -247,12 +247,12 @@ def _header(rows: Iterator[tuple[str, list[str]]], required: tuple[str, ...], wh
     return columns
 
 
-def _cell(cells: list[str], columns: dict[str, int], name: str) -> str:
+def cell(cells: list[str], columns: dict[str, int], name: str) -> str:
     i = columns.get(name)
     return cells[i] if i is not None and i < len(cells) else ""
 
 
-def _short(value: str) -> str:
+def short_field(value: str) -> str:
     """A non-text field, stripped; `UnreadableRecordError` when absurdly long."""
     if len(value) > MAX_TEXT_CHARS:
         raise UnreadableRecordError(FIELD_TOO_LONG)
@@ -263,7 +263,7 @@ def _wechat_id(value: str) -> str | None:
     return PREFIX + value if value else None
 
 
-def _local_time(value: str, tz: ZoneInfo) -> datetime:
+def local_time(value: str, tz: ZoneInfo) -> datetime:
     m = _LOCAL_TIME.fullmatch(value.strip()) if len(value) <= 64 else None
     if m is None:
         raise UnreadableRecordError("the message's time is not understood")
@@ -304,7 +304,7 @@ class _Peer:
 _Context = TypeVar("_Context")
 
 
-def _two_passes(
+def two_passes(
     stream: ExportStream,
     tz: ZoneInfo,
     what: str,
@@ -315,13 +315,13 @@ def _two_passes(
     """A chat CSV read twice: once to learn who the chat is with (`survey`), then row by row."""
     start = stream.tell()
     encoding = _encoding(stream, what)
-    rows = _csv_rows(stream, start, encoding)
+    rows = csv_rows(stream, start, encoding)
     try:
-        columns = _header(rows, wanted, what)
+        columns = header_columns(rows, wanted, what)
     finally:
         rows.close()
     context = survey(stream, start, encoding, columns)
-    rows = _csv_rows(stream, start, encoding)
+    rows = csv_rows(stream, start, encoding)
     next(rows)
     for position, cells in rows:
         if not any(c.strip() for c in cells):
@@ -340,29 +340,29 @@ class WeChatMsgCsv:
     _what = "this WeChatMsg CSV"
 
     def parse(self, stream: ExportStream, tz: ZoneInfo) -> Iterator[ParsedEvent | SkippedRecord]:
-        return _two_passes(stream, tz, self._what, _WECHATMSG_COLUMNS, self._peer, self._event)
+        return two_passes(stream, tz, self._what, _WECHATMSG_COLUMNS, self._peer, self._event)
 
     def _peer(self, stream: ExportStream, start: int, encoding: str, columns: dict[str, int]) -> _Peer:
         """First pass: the sender of the received messages (one: a one-to-one chat; more: a group)."""
         width = max(columns.values()) + 1
         first: _Peer | None = None
-        rows = _csv_rows(stream, start, encoding)
+        rows = csv_rows(stream, start, encoding)
         try:
             next(rows)
             for index, (_, cells) in enumerate(rows):
                 if index == 0 and len(cells) > width:
                     break
-                if _cell(cells, columns, "IsSender").strip() != "0":
+                if cell(cells, columns, "IsSender").strip() != "0":
                     continue
-                wxid = _cell(cells, columns, "Sender").strip()
+                wxid = cell(cells, columns, "Sender").strip()
                 if not wxid or len(wxid) > MAX_TEXT_CHARS:
                     continue
                 if first is None:
                     first = _Peer(
                         False,
                         wxid,
-                        _cell(cells, columns, "Remark").strip()[:MAX_TEXT_CHARS],
-                        _cell(cells, columns, "NickName").strip()[:MAX_TEXT_CHARS],
+                        cell(cells, columns, "Remark").strip()[:MAX_TEXT_CHARS],
+                        cell(cells, columns, "NickName").strip()[:MAX_TEXT_CHARS],
                     )
                 elif wxid != first.wxid:
                     return _Peer(group=True)
@@ -383,19 +383,19 @@ class WeChatMsgCsv:
         if len(cells) > max(columns.values()) + 1:
             raise UnreadableRecordError("the row has more cells than the header")
         try:
-            kind = int(_short(_cell(cells, columns, "Type")))
-            sub_cell = _short(_cell(cells, columns, "SubType"))
+            kind = int(short_field(cell(cells, columns, "Type")))
+            sub_cell = short_field(cell(cells, columns, "SubType"))
             subtype = int(sub_cell) if sub_cell else None
         except ValueError:
             raise UnreadableRecordError("the message's type is not a number") from None
         if kind in _SYSTEM_TYPES:
             return None
-        flag = _short(_cell(cells, columns, "IsSender"))
+        flag = short_field(cell(cells, columns, "IsSender"))
         direction = {"1": "out", "0": "in"}.get(flag)
         if direction is None:
             raise UnreadableRecordError("the message's sender flag (IsSender) is not 0 or 1")
         at, assumed = self._time(cells, columns, tz)
-        content = _cell(cells, columns, "StrContent")
+        content = cell(cells, columns, "StrContent")
         if kind == 1:
             text = content
         elif kind == 49:
@@ -404,9 +404,9 @@ class WeChatMsgCsv:
             text = _call_text(content, "[call]")
         else:
             text = _PC_TYPES.get(kind, f"[message type {kind}]")
-        wxid = _short(_cell(cells, columns, "Sender"))
-        remark = _short(_cell(cells, columns, "Remark"))
-        nickname = _short(_cell(cells, columns, "NickName"))
+        wxid = short_field(cell(cells, columns, "Sender"))
+        remark = short_field(cell(cells, columns, "Remark"))
+        nickname = short_field(cell(cells, columns, "NickName"))
         if direction == "out":
             # The row names the user; the other party is the chat's (none known for a group).
             wxid, remark, nickname = ("", "", "") if peer.group else (peer.wxid, peer.remark, peer.nickname)
@@ -423,10 +423,10 @@ class WeChatMsgCsv:
 
     @staticmethod
     def _time(cells: list[str], columns: dict[str, int], tz: ZoneInfo) -> tuple[datetime, bool]:
-        seconds = _short(_cell(cells, columns, "CreateTime"))
+        seconds = short_field(cell(cells, columns, "CreateTime"))
         if seconds.isascii() and seconds.isdigit() and len(seconds) <= 11 and int(seconds) > 0:
             return _EPOCH + timedelta(seconds=int(seconds)), False
-        return _local_time(_short(_cell(cells, columns, "StrTime")), tz), True
+        return local_time(short_field(cell(cells, columns, "StrTime")), tz), True
 
 
 # --- 12425/wechat-exporter CSV (iOS) ---------------------------------------------------------------------
@@ -437,16 +437,16 @@ class WechatExporterIosCsv:
     _what = "this wechat-exporter CSV"
 
     def parse(self, stream: ExportStream, tz: ZoneInfo) -> Iterator[ParsedEvent | SkippedRecord]:
-        return _two_passes(stream, tz, self._what, _IOS_COLUMNS, self._group, self._event)
+        return two_passes(stream, tz, self._what, _IOS_COLUMNS, self._group, self._event)
 
     @staticmethod
     def _group(stream: ExportStream, start: int, encoding: str, columns: dict[str, int]) -> str:
         """First pass: the group's id, when a row names it (the user's own messages, notices)."""
-        rows = _csv_rows(stream, start, encoding)
+        rows = csv_rows(stream, start, encoding)
         try:
             next(rows)
             for _, cells in rows:
-                wxid = _cell(cells, columns, "ID").strip()
+                wxid = cell(cells, columns, "ID").strip()
                 if wxid.endswith("@chatroom") and len(wxid) <= MAX_TEXT_CHARS:
                     return wxid
         except BadInputError:
@@ -459,14 +459,14 @@ class WechatExporterIosCsv:
     def _event(
         cells: list[str], columns: dict[str, int], group: str, tz: ZoneInfo, position: str
     ) -> ParsedEvent | None:
-        kind = _short(_cell(cells, columns, "消息类型"))
+        kind = short_field(cell(cells, columns, "消息类型"))
         if kind == "系统消息" or kind in ("10000", "10002"):
             return None
-        direction = _IOS_DIRECTIONS.get(_short(_cell(cells, columns, "消息方向")))
+        direction = _IOS_DIRECTIONS.get(short_field(cell(cells, columns, "消息方向")))
         if direction is None:
             raise UnreadableRecordError("the message's direction is not 接收 or 发送")
-        at = _local_time(_short(_cell(cells, columns, "时刻")), tz)
-        content = _cell(cells, columns, "内容")
+        at = local_time(short_field(cell(cells, columns, "时刻")), tz)
+        content = cell(cells, columns, "内容")
         if kind == "文本":
             text = content
         elif kind in _IOS_TYPES:
@@ -480,8 +480,8 @@ class WechatExporterIosCsv:
             text = _call_text(content, marker)
         else:
             text = f"[message type {kind[:20]}]"
-        wxid = _short(_cell(cells, columns, "ID")) or _short(_cell(cells, columns, "微信号"))
-        contact = _short(_cell(cells, columns, "显示名称")) or _short(_cell(cells, columns, "昵称"))
+        wxid = short_field(cell(cells, columns, "ID")) or short_field(cell(cells, columns, "微信号"))
+        contact = short_field(cell(cells, columns, "显示名称")) or short_field(cell(cells, columns, "昵称"))
         return ParsedEvent(
             kind="chat",
             direction=direction,
