@@ -11,6 +11,7 @@ import importlib.util
 import re
 import shutil
 import sys
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -202,6 +203,22 @@ def test_every_shipped_cue_knows_how_its_matches_start_and_finds_what_finditer_f
             for cue in _CUES:
                 found = [m.span() for m in cue.finditer(sentence.text)]
                 assert found == [m.span() for m in cue.pattern.finditer(sentence.text)], cue.id
+
+
+def test_the_gates_only_save_work_they_never_change_a_judgement() -> None:
+    """Category and cue gates (required words looked for once per message) against the same
+    judgement with no gate at all, on every corpus message: the same hits, in the same order."""
+    judgement = load_judgement()
+    ungated = replace(
+        judgement,
+        cues={c: tuple(replace(cue, gate=None) for cue in cues) for c, cues in judgement.cues.items()},
+        category_gates={},
+    )
+    assert any(g is not None for g in judgement.category_gates.values())
+    bench = _bench()
+    messages, _problems, _ = bench.load_corpus(bench.CORPUS)
+    for m in messages:
+        assert text_hits(m.text, judgement, False) == text_hits(m.text, ungated, False), m.id
 
 
 @pytest.mark.parametrize(
