@@ -206,15 +206,12 @@ def test_every_shipped_cue_knows_how_its_matches_start_and_finds_what_finditer_f
 
 
 def test_the_gates_only_save_work_they_never_change_a_judgement() -> None:
-    """Category and cue gates (required words looked for once per message) against the same
-    judgement with no gate at all, on every corpus message: the same hits, in the same order."""
+    """Each cue's gate (the words every match holds) against the same judgement with no gate at
+    all, on every corpus message: the same hits, in the same order."""
     judgement = load_judgement()
-    ungated = replace(
-        judgement,
-        cues={c: tuple(replace(cue, gate=None) for cue in cues) for c, cues in judgement.cues.items()},
-        category_gates={},
-    )
-    assert any(g is not None for g in judgement.category_gates.values())
+    cues = {c: tuple(replace(cue, gate=None) for cue in v) for c, v in judgement.cues.items()}
+    ungated = replace(judgement, cues=cues)
+    assert any(cue.gate is not None for v in judgement.cues.values() for cue in v)
     bench = _bench()
     messages, _problems, _ = bench.load_corpus(bench.CORPUS)
     for m in messages:

@@ -26,7 +26,7 @@ import re._constants as _sre  # the parsed form of a pattern, to find the words 
 import re._parser as _sre_parser
 import tomllib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache, partial
 from pathlib import Path
 from typing import Any
@@ -144,8 +144,6 @@ class Judgement:
     stance: Stance
     sounds: tuple[Sound, ...]
     gate: re.Pattern[str] | None  # words any cue's match holds: one pass rules out most messages
-    # The same per category: one search rules out a category whose cues' words are all absent.
-    category_gates: dict[int, re.Pattern[str] | None] = field(default_factory=dict)
 
 
 def _expand(pattern: str, words: dict[str, str], where: str) -> str:
@@ -205,7 +203,6 @@ def read_judgement(folder: Path) -> Judgement:
         sounds.append(Sound(phrase, phonetic(phrase), n))
     cues: dict[int, list[Cue]] = {c: [] for c in TEXT_CATEGORIES}
     required: list[frozenset[str] | None] = []  # each cue's, for the judgement's own gate
-    anchors: dict[str, frozenset[str] | None] = {}  # the same by cue id, for its category's gate
     seen: set[str] = set()
     for category in TEXT_CATEGORIES:
         data = _load(folder / f"category-{category}.toml")
@@ -223,9 +220,8 @@ def read_judgement(folder: Path) -> Judgement:
                 raise JudgementError(f"{where}: id used twice")
             seen.add(raw["id"])
             source = _expand(_alternatives(raw["pattern"]), local, where)
-            pattern, found, starts = _compile_with_anchors(source, where)
-            required.append(found)
-            anchors[raw["id"]] = found
+            pattern, anchors, starts = _compile_with_anchors(source, where)
+            required.append(anchors)
             cues[category].append(
                 Cue(
                     raw["id"],
@@ -235,20 +231,13 @@ def read_judgement(folder: Path) -> Judgement:
                     source,
                     _compile(_alternatives(raw["context"]), local, where) if "context" in raw else None,
                     _compile(_alternatives(raw["unless"]), local, where) if "unless" in raw else None,
-                    _literal_pattern(found) if found else None,
+                    _literal_pattern(anchors) if anchors else None,
                     starts,
                 )
             )
     known = [a for a in required if a is not None]
     gate = _literal_pattern(frozenset().union(*known)) if len(known) == len(required) else None
-    category_gates: dict[int, re.Pattern[str] | None] = {}
-    for c, v in cues.items():
-        per_cue = [anchors[cue.id] for cue in v]
-        known_words = [w for w in per_cue if w]
-        category_gates[c] = (
-            _literal_pattern(frozenset().union(*known_words)) if len(known_words) == len(per_cue) else None
-        )
-    return Judgement({c: tuple(v) for c, v in cues.items()}, stance, tuple(sounds), gate, category_gates)
+    return Judgement({c: tuple(v) for c, v in cues.items()}, stance, tuple(sounds), gate)
 
 
 _PLAIN_WORD = re.compile(r"[^\\.^$*+?{}\[\]()|<>]+")
@@ -586,14 +575,8 @@ def text_hits(text: str, judgement: Judgement, official_sender: bool) -> list[Te
     if judgement.stance.framing.search(whole):
         return []
     hits = []
-    for category, cues in judgement.cues.items():
-        # Every sentence is part of `whole`: a cue whose words are not in it fits no sentence, so
-        # it is looked for once per message, not once per sentence (a category likewise).
-        gate = judgement.category_gates.get(category)
-        if gate is not None and gate.search(whole) is None:
-            continue
-        live = tuple(c for c in cues if c.gate is None or c.gate.search(whole) is not None)
-        hit = _first_hit(judgement, live, sentences, whole, text) if live else None
+    for cues in judgement.cues.values():
+        hit = _first_hit(judgement, cues, sentences, whole, text)
         if hit is not None:
             hits.append(hit)
     return hits
@@ -602,10 +585,9 @@ def text_hits(text: str, judgement: Judgement, official_sender: bool) -> list[Te
 def _first_hit(
     j: Judgement, cues: tuple[Cue, ...], sentences: list[_Sentence], whole: str, original: str
 ) -> TextHit | None:
-    several = len(sentences) > 1  # one sentence is `whole`, whose gates text_hits has looked at
     for s in sentences:
         for cue in cues:
-            if several and cue.gate is not None and cue.gate.search(s.text) is None:
+            if cue.gate is not None and cue.gate.search(s.text) is None:
                 continue
             for m in cue.finditer(s.text):
                 if cue.unless is not None and cue.unless.search(s.text):
