@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import io
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,47 @@ def declare(store: Store, d: Declaration) -> tuple[int, int]:
         "text": d.text,
         "attachment_sha256": attachment.sha256 if attachment else None,
     }
+    name = f"declaration-{d.kind}-{d.at.astimezone(store.timezone):%Y%m%d-%H%M%S}.json"
+    event = ParsedEvent(
+        kind=d.kind,
+        direction=d.direction,
+        raw_number=d.number,
+        at=d.at,
+        duration=d.duration,
+        status=d.status,
+        text=d.text,
+        source_ref="",
+    )
+    item_id, event_ids = seal_declaration(
+        store,
+        body,
+        name,
+        MEDIA_TYPE,
+        d.at,
+        False,
+        d.number,
+        d.duration,
+        lambda sha: [replace(event, source_ref=sha)],
+    )
+    return item_id, event_ids[0]
+
+
+def seal_declaration(
+    store: Store,
+    body: dict[str, Any],
+    name: str,
+    media_type: str,
+    at: datetime,
+    tz_assumed: bool,
+    number: str | None,
+    duration: float | None,
+    events: Callable[[str], list[ParsedEvent]],
+) -> tuple[int, list[int]]:
+    """Seal what the user declares (canonical JSON, hashed like any original) as an item of kind
+    `declaration`, with the events `events(sha256)` makes of it; (item id, event ids).
+
+    Each event's dedupe key is unique to the declaration's bytes and its place among them.
+    """
     data = canonical_json(body)
     sealed = store.vault.seal(io.BytesIO(data), store.keys.recipient)
     try:
@@ -74,40 +116,36 @@ def declare(store: Store, d: Declaration) -> tuple[int, int]:
                 sha256=sealed.sha256,
                 object_name=store.keys.object_name(sealed.sha256),
                 size=sealed.size,
-                name=f"declaration-{d.kind}-{d.at.astimezone(store.timezone):%Y%m%d-%H%M%S}.json",
+                name=name,
                 kind="declaration",
-                media_type=MEDIA_TYPE,
+                media_type=media_type,
                 export_format=None,
                 added_at=store.now(),
-                captured_at=d.at,
-                captured_tz_assumed=False,
-                number=parse_number(d.number).canonical if d.number else None,
+                captured_at=at,
+                captured_tz_assumed=tz_assumed,
+                number=parse_number(number).canonical if number else None,
                 contact=None,
-                duration=d.duration,
+                duration=duration,
             )
             s.add(item)
             s.flush()
-            event = ParsedEvent(
-                kind=d.kind,
-                direction=d.direction,
-                raw_number=d.number,
-                at=d.at,
-                duration=d.duration,
-                status=d.status,
-                text=d.text,
-                source_ref=sealed.sha256,
-            )
+            made = events(sealed.sha256)
+            places = iter(range(len(made)))
             record_events(
                 s,
                 item.id,
-                [event],
-                lambda _e, _n: hashlib.sha256(b"declared|" + data).hexdigest(),
+                made,
+                # the first one keyed as before places were counted: lockers made then still match
+                lambda _e, _n: hashlib.sha256(_place(next(places)) + data).hexdigest(),
                 declared=True,
             )
             store.vault.commit(sealed, item.object_name)
-            log_add(s, item, 1, store.now())
-            event_id = s.scalar(select(Event.id).where(Event.item_id == item.id))
-            assert event_id is not None  # just inserted: a declaration's key is unique to its bytes
-            return item.id, event_id
+            log_add(s, item, len(made), store.now())
+            ids = list(s.scalars(select(Event.id).where(Event.item_id == item.id).order_by(Event.id)))
+            return item.id, ids
     finally:
         store.vault.discard(sealed)
+
+
+def _place(n: int) -> bytes:
+    return b"declared|" if n == 0 else b"declared|%d|" % n

@@ -13,8 +13,6 @@ and `record_transcript` seals them with its name in place of "user".
 
 from __future__ import annotations
 
-import hashlib
-import io
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,12 +20,10 @@ from typing import Any, Protocol
 
 from sqlalchemy import select
 
-from evidence.custody import canonical_json
+from evidence.declarations import seal_declaration
 from evidence.errors import UsageError
-from evidence.intake import log_add, record_events
-from evidence.numbers import parse_number
 from evidence.records import ParsedEvent
-from evidence.schema import Event, Item
+from evidence.schema import Item
 from evidence.store import Store
 
 MEDIA_TYPE = "application/vnd.locker.transcript+json"
@@ -141,7 +137,6 @@ def record_transcript(
                 f"a passage at {clock(late.offset)} is past the recording's end ({clock(duration)}): "
                 "check its time"
             )
-    canonical = parse_number(other).canonical if other else None
     body: dict[str, Any] = {
         "declared_by": by,
         "declared_at": store.now().isoformat(),
@@ -151,53 +146,21 @@ def record_transcript(
         "number": other,
         "segments": [{"offset": s.offset, "direction": s.direction, "text": s.text} for s in segments],
     }
-    data = canonical_json(body)
-    sealed = store.vault.seal(io.BytesIO(data), store.keys.recipient)
-    try:
-        with store.transaction() as s:
-            item = Item(
-                sha256=sealed.sha256,
-                object_name=store.keys.object_name(sealed.sha256),
-                size=sealed.size,
-                name=transcript_name(item_id),
-                kind="declaration",
-                media_type=MEDIA_TYPE,
-                export_format=None,
-                added_at=store.now(),
-                captured_at=start,
-                captured_tz_assumed=assumed,
-                number=canonical,
-                contact=None,
-                duration=None,
-            )
-            s.add(item)
-            s.flush()
-            events = [
-                ParsedEvent(
-                    kind="transcript",
-                    direction=seg.direction,
-                    raw_number=other,
-                    at=start + timedelta(seconds=seg.offset),
-                    tz_assumed=assumed,
-                    text=seg.text,
-                    source_ref=f"{recording_sha}@{clock(seg.offset)}",
-                )
-                for seg in segments
-            ]
-            keys = iter(range(len(events)))
-            record_events(
-                s,
-                item.id,
-                events,
-                lambda _e, _n: hashlib.sha256(b"transcript|%d|" % next(keys) + data).hexdigest(),
-                declared=True,
-            )
-            store.vault.commit(sealed, item.object_name)
-            log_add(s, item, len(events), store.now())
-            ids = list(s.scalars(select(Event.id).where(Event.item_id == item.id).order_by(Event.id)))
-            return item.id, ids
-    finally:
-        store.vault.discard(sealed)
+    events = [
+        ParsedEvent(
+            kind="transcript",
+            direction=seg.direction,
+            raw_number=other,
+            at=start + timedelta(seconds=seg.offset),
+            tz_assumed=assumed,
+            text=seg.text,
+            source_ref=f"{recording_sha}@{clock(seg.offset)}",
+        )
+        for seg in segments
+    ]
+    return seal_declaration(
+        store, body, transcript_name(item_id), MEDIA_TYPE, start, assumed, other, None, lambda _sha: events
+    )
 
 
 def transcript_name(recording_id: int) -> str:
