@@ -144,6 +144,13 @@ def test_every_channel_renders_chinese_with_an_embedded_font(
     if channel == "12321":
         assert not basis  # 12321 weighs numbers, not legal argument
     assert '"' not in text  # Chinese quotes only
+    # Counts in the letter equal the appendix: each message category's "N条消息" is the number
+    # of its entries in 附录一 (one finding a message and category).
+    details = text.split("违规事项明细")[1]
+    counted = re.findall(r"\d+\.([^：。]{2,30})：(\d+)条消息。", text.split("违规事项明细")[0])
+    assert len(counted) >= 4, counted
+    for name, n in counted:
+        assert details.count(f"［{name}］") == int(n), (name, n)
     raw = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
     lines = [line.strip() for line in raw.splitlines() if line.strip()]
     assert not [line for line in lines if line[0] in render.CANNOT_START_LINE]  # 避头尾, as printed
