@@ -187,11 +187,37 @@ def table_seeds() -> tuple[bytes, ...]:
     wechat = wechatmsg_csv(
         [pc_row(1, 1, 0, 0, 1786518000, "还钱", COLLECTOR), pc_row(2, 1, 0, 1, 1786518060, "好", ME)]
     )
-    return xlsx_bytes(table), xls_bytes(table), pdf_bytes(table), vmsg, wechat
+    from tests.test_importers_wechat_pages import (
+        div,
+        exporter_js,
+        exporter_page,
+        exporter_txt,
+        text_span,
+        txt_msg,
+        wechatmsg_html,
+        wm_text,
+    )
+
+    t = 1786518000
+    pages = (
+        exporter_txt("催收", [txt_msg("催收", t, "还钱\n今天"), txt_msg("我", t + 60, "[图片]")]),
+        exporter_page("催收", [div("left", "1", "催收", "wxid_c", t, text_span("还钱 &amp; <b>x</b>"))]),
+        exporter_js([div("right", "49", "我", "wxid_me", t, text_span("[红包]"))]),
+        wechatmsg_html("催收", [wm_text(t, "还钱'\n", 0, "催收"), wm_text(t + 60, "好", 1, "我")]),
+    )
+    return xlsx_bytes(table), xls_bytes(table), pdf_bytes(table), vmsg, wechat, *pages
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.sampled_from(["xlsx", "xls", "pdf-table", "vmsg", "wechat-csv", "wechat-txt", "csv"]), st.data())
+@given(
+    st.sampled_from(
+        [
+            *("xlsx", "xls", "pdf-table", "vmsg", "wechat-csv", "wechat-txt", "csv"),
+            *("wechat-exporter-txt", "wechat-exporter-html", "wechat-html"),
+        ]
+    ),
+    st.data(),
+)
 def test_mutated_tables_statements_and_chats(export_format: str, data: st.DataObject) -> None:
     outcome(export_format, data.draw(mutated(table_seeds())))
 

@@ -49,6 +49,12 @@ from evidence.importers.superbackup import SuperBackupCalls
 from evidence.importers.tables import HEADER_SEARCH_ROWS, find_layout
 from evidence.importers.vmsg import Vmsg
 from evidence.importers.wechat import WechatExporterIosCsv, WeChatMsgCsv, WeChatMsgTxt, looks_like_wechat
+from evidence.importers.wechat_pages import (
+    WechatExporterHtml,
+    WechatExporterTxt,
+    WeChatMsgHtml,
+    looks_like_wechat_page,
+)
 from evidence.records import ParsedEvent, SkippedRecord
 from evidence.sniff import Sniffed, decode_head
 
@@ -90,6 +96,9 @@ _FORMATS: dict[str, ImportFormat] = {
         WeChatMsgCsv(),
         WeChatMsgTxt(),
         WechatExporterIosCsv(),
+        WechatExporterTxt(),
+        WechatExporterHtml(),
+        WeChatMsgHtml(),
     )
 }
 
@@ -133,8 +142,9 @@ def recognise(sniffed: Sniffed, stream: ExportStream, head: bytes, name: str = "
     A SQLite database is asked for its real tables (its schema may lie past the head sniffing
     saw); a PDF's first page for a call or message table (a carrier's statement, not a letter);
     a text or CSV file whether it is a chat exporter's, WeChat's or iMazing's (their headers and
-    line shapes are theirs alone). Anything it cannot open stays what sniffing said: the importer, if any,
-    reports the problem.
+    line shapes are theirs alone); an HTML page whether it is a WeChat exporter's (by the markers
+    its exporter's template alone has; any other page stays a document). Anything it cannot open
+    stays what sniffing said: the importer, if any, reports the problem.
     """
     try:
         if sniffed.media_type == "application/x-sqlite3" and sniffed.export_format is None:
@@ -143,6 +153,8 @@ def recognise(sniffed: Sniffed, stream: ExportStream, head: bytes, name: str = "
             return _pdf_table(stream) or sniffed
         if sniffed.media_type in ("text/csv", "text/plain"):
             return _chat_export(head, name) or sniffed
+        if sniffed.media_type == "text/html":
+            return _chat_page(head) or sniffed
         return sniffed
     except BadInputError:
         return sniffed
@@ -180,12 +192,27 @@ def _database(stream: ExportStream) -> Sniffed | None:
 def _chat_export(head: bytes, name: str) -> Sniffed | None:
     """A chat exporter's CSV or TXT: WeChat's exporters, iMazing's messages."""
     text = decode_head(head)
+    page = _chat_page(head)
+    if page is not None:
+        return page
     if looks_like_imazing(text):
         return Sniffed("export", "text/csv", ImazingMessages.name)
     found = looks_like_wechat(text, name)
     if found is None:
         return None
     return Sniffed("export", "text/plain" if found == WeChatMsgTxt.name else "text/csv", found)
+
+
+def _chat_page(head: bytes) -> Sniffed | None:
+    """A WeChat exporter's HTML page, WechatExporter's data page or its TXT."""
+    found = looks_like_wechat_page(decode_head(head))
+    if found is None:
+        return None
+    if found == WechatExporterTxt.name:
+        return Sniffed("export", "text/plain", found)
+    if found == WechatExporterHtml.name and not decode_head(head).lstrip("\ufeff \t\r\n").startswith("<"):
+        return Sniffed("export", "text/javascript", found)
+    return Sniffed("export", "text/html", found)
 
 
 def _pdf_table(stream: ExportStream) -> Sniffed | None:

@@ -42,9 +42,9 @@ Formats, each learned from the exporter's own code (read, never copied):
   (decompress it first). Known exporter flaw, not corrected here: a one-to-one text containing
   ``:`` and a line break is split by the exporter as if it had a sender prefix.
 
-Not supported: BlueMatthew/WechatExporter's TXT (``res/templates_txt/msg.html``: ``NAME (TIME):
-MESSAGE`` with minute precision and no ids) and HTML, ppwwyyxx/wechat-dump's output, WeChatMsg's
-HTML/DOCX/JSON, and WeChat 4.x exports.
+BlueMatthew/WechatExporter's TXT and HTML and WeChatMsg's HTML are read by
+`evidence.importers.wechat_pages`. Not supported: ppwwyyxx/wechat-dump's output, WeChatMsg's
+DOCX/JSON, and WeChat 4.x exports.
 
 The event (fixed): ``kind="chat"``, ``raw_number="wechat:<id>"`` (the other party; in a group the
 sending member when known), ``other_numbers=("wechat:<group id>",)`` when a group's id is known,
@@ -210,7 +210,7 @@ def looks_like_wechat(text_head: str, name: str) -> str | None:
 # --- shared ----------
 
 
-def _encoding(stream: ExportStream, what: str) -> str:
+def stream_encoding(stream: ExportStream, what: str) -> str:
     if not stream.seekable():
         raise BadInputError(f"{what} cannot be read: the stream cannot seek")
     try:
@@ -314,7 +314,7 @@ def two_passes(
 ) -> Iterator[ParsedEvent | SkippedRecord]:
     """A chat CSV read twice: once to learn who the chat is with (`survey`), then row by row."""
     start = stream.tell()
-    encoding = _encoding(stream, what)
+    encoding = stream_encoding(stream, what)
     rows = csv_rows(stream, start, encoding)
     try:
         columns = header_columns(rows, wanted, what)
@@ -519,7 +519,7 @@ class WeChatMsgTxt:
 
     def parse(self, stream: ExportStream, tz: ZoneInfo) -> Iterator[ParsedEvent | SkippedRecord]:
         start = stream.tell()
-        encoding = _encoding(stream, self._what)
+        encoding = stream_encoding(stream, self._what)
         stream.seek(start)
         text = io.TextIOWrapper(cast(BinaryIO, stream), encoding=encoding, newline="")
         try:
@@ -584,7 +584,7 @@ class WeChatMsgTxt:
             at = datetime(y, mo, d, h, mi, s, tzinfo=tz)
         except ValueError:
             return None
-        return at, _unescape_name(m[7] or "")
+        return at, unescape_js_html(m[7] or "")
 
     def _outputs(self, message: _Message) -> tuple[ParsedEvent | SkippedRecord, ...]:
         if not message.body:
@@ -619,7 +619,7 @@ class WeChatMsgTxt:
         )
 
 
-def _unescape_name(name: str) -> str:
+def unescape_js_html(name: str) -> str:
     """A display name as WeChatMsg wrote it (HTML-escaped, then JS-escaped), as it was."""
     if "\\" in name:
         name = _JS_ESCAPE.sub(lambda m: _JS_CHARS.get(m[1], m[1]), name)
