@@ -17,7 +17,18 @@ from evidence.importers import export_formats, parser_for
 from evidence.records import ParsedEvent, SkippedRecord
 from tests.test_importers_bounds import SealedStream
 from tests.test_importers_carrier import china_mobile, pdf_bytes, xls_bytes, xlsx_bytes
+from tests.test_importers_huawei import calllog_db, sms_db
 from tests.test_importers_wechat import COLLECTOR, ME, pc_row, wechatmsg_csv
+from tests.test_importers_wechat_pages import (
+    div,
+    exporter_js,
+    exporter_page,
+    exporter_txt,
+    text_span,
+    txt_msg,
+    wechatmsg_html,
+    wm_text,
+)
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 DATA = Path(__file__).resolve().parent / "data" / "exports"
@@ -146,9 +157,8 @@ def test_mutated_databases(export_format: str, data: st.DataObject) -> None:
 
 @cache
 def huawei_seeds() -> tuple[bytes, bytes]:
-    """A Huawei backup's sms.db and calllog.db, decrypted (tests.test_importers_huawei builds them)."""
-    from tests.test_importers_huawei import calllog_db, sms_db
-
+    """A Huawei backup's sms.db and calllog.db, decrypted (tests.test_importers_huawei builds them; imported
+    at the top, as importing a test module inside a running @given trips the nested-@given check)."""
     return sms_db(), calllog_db()
 
 
@@ -187,17 +197,6 @@ def table_seeds() -> tuple[bytes, ...]:
     wechat = wechatmsg_csv(
         [pc_row(1, 1, 0, 0, 1786518000, "还钱", COLLECTOR), pc_row(2, 1, 0, 1, 1786518060, "好", ME)]
     )
-    from tests.test_importers_wechat_pages import (
-        div,
-        exporter_js,
-        exporter_page,
-        exporter_txt,
-        text_span,
-        txt_msg,
-        wechatmsg_html,
-        wm_text,
-    )
-
     t = 1786518000
     pages = (
         exporter_txt("催收", [txt_msg("催收", t, "还钱\n今天"), txt_msg("我", t + 60, "[图片]")]),
