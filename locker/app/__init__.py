@@ -23,4 +23,3 @@ OpenStore = Callable[[], Store]
 Notify = Callable[[str], None]  # one line of status or warning for the person, never personal data
 
 __all__ = ["ExitCode", "LockerError", "Notify", "OpenStore", "Store", "UsageError"]
-

@@ -10,12 +10,13 @@ import click
 
 from locker.app import UsageError, views
 from locker.app import findings as use
-from locker.app.vocabulary import CATEGORIES, LENDER_TYPES
+from locker.app.vocabulary import CATEGORIES, FINDING_STATUSES, LENDER_TYPES
 from locker.context import AppContext, read_text_input
 from locker.options import AMOUNT, DAY, ID, json_option, parse_amount, parse_day, pass_app
 from locker.output import emit_json, iso_local, printable, status
 
-_MARK = {"auto": "", "confirmed": " [confirmed]", "dismissed": " [dismissed]"}
+# A decided finding says so; an automatic one is the usual case and says nothing.
+_MARK = {s: "" if s == "auto" else f" [{s}]" for s in FINDING_STATUSES}
 
 
 def _print_findings(listing: use.FindingListing, suggestions: bool) -> None:
