@@ -190,7 +190,7 @@ def test_a_long_command_is_caught() -> None:
     body = "".join(f"    x{n} = {n}\n" for n in range(MAX_STATEMENTS + 1))
     source = f'@click.command()\ndef c():\n    """Help."""\n{body}'
     assert long_commands(source, "x.py")
-    assert not long_commands(f'@click.command()\ndef c():\n    """Help."""\n    x = 1\n', "x.py")
+    assert not long_commands('@click.command()\ndef c():\n    """Help."""\n    x = 1\n', "x.py")
 
 
 # --- one definition of each closed set ---------------------------------------------------------

@@ -22,6 +22,8 @@ from evidence.items import ItemDetail, ItemSummary
 from evidence.parties import IDENTITY_FIELDS, Suggestion
 from evidence.records import EventRecord, FindingRecord, PartyRecord
 from evidence.verification import VerifyReport
+from locker.app.intake import Declared, Transcribed
+from locker.app.stamps import Setting
 
 
 def iso_local(at: datetime | None, tz: ZoneInfo) -> str | None:
@@ -118,6 +120,16 @@ def verified(report: VerifyReport, adopted: list[int]) -> dict[str, Any]:
 def file_format(f: Any) -> dict[str, Any]:
     """One entry of `locker formats`."""
     return dataclasses.asdict(f)
+
+
+def declared(d: Declared) -> dict[str, Any]:
+    """What `log` recorded: the declaration's item and its event."""
+    return {"item": d.item, "event": d.event}
+
+
+def transcribed(t: Transcribed) -> dict[str, Any]:
+    """What `transcribe` recorded: the transcript's item and an event per passage."""
+    return {"item": t.item, "events": t.events}
 
 
 # --- events and findings ----------------------------------------------------------------------
@@ -237,3 +249,8 @@ def stamped(outcome: timestamps.StampOutcome, tz: ZoneInfo) -> dict[str, Any]:
         "tokens": [token(t, tz) for t in outcome.tokens],
         "failed": list(outcome.failures),
     }
+
+
+def settings(rows: list[Setting]) -> dict[str, str]:
+    """Each setting's value as shown (stamp-ca as subjects and fingerprints)."""
+    return {s.key: s.shown for s in rows}

@@ -148,7 +148,7 @@ def log_cmd(
         ask_text=ask,
     )
     if as_json:
-        emit_json({"item": done.item, "event": done.event})
+        emit_json(views.declared(done))
     else:
         click.echo(f"declared {kind} recorded as event {done.event} (item {done.item})")
 
@@ -198,7 +198,7 @@ def transcribe_cmd(app: AppContext, item_id: int, source: Path, number: str | No
     """
     done = intake.transcribe(app.store, item_id, read_text_input(source, "transcript"), number)
     if as_json:
-        emit_json({"item": done.item, "events": done.events})
+        emit_json(views.transcribed(done))
     else:
         click.echo(
             f"transcript of recording {item_id} sealed as item {done.item}: {len(done.events)} passages"

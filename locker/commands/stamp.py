@@ -133,7 +133,7 @@ def config_ls(app: AppContext, as_json: bool) -> None:
     """
     settings = stamps.list_settings(app.store)
     if as_json:
-        emit_json({s.key: s.shown for s in settings})
+        emit_json(views.settings(settings))
         return
     table([(s.key, s.shown, s.help) for s in settings], ["key", "value", "meaning"])
 
