@@ -27,13 +27,16 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from evidence.errors import DamagedError
 from evidence.schema import CustodyEntry
+
+if TYPE_CHECKING:  # evidence.store writes the first entry at init: importing it here would be a cycle
+    from evidence.store import Store
 
 GENESIS = "0" * 64
 FORMAT = "locker/v2"
@@ -178,6 +181,12 @@ def as_dict(e: CustodyEntry) -> dict[str, Any]:
         "prev_hash": e.prev_hash,
         "hash": e.hash,
     }
+
+
+def exported_log(store: Store) -> list[dict[str, Any]]:
+    """The whole custody log as exported (`as_dict` per entry), oldest first."""
+    with store.transaction() as s:
+        return [as_dict(e) for e in s.scalars(select(CustodyEntry).order_by(CustodyEntry.seq))]
 
 
 def redact(entry: Mapping[str, Any]) -> dict[str, Any]:

@@ -39,6 +39,12 @@ def loan_records(loans: Sequence[Loan]) -> list[Any]:
     ]
 
 
+def list_loans(store: Store) -> list[Any]:
+    """The loans the user declared (`LoanRecord`s), in the order they were recorded."""
+    with store.transaction() as s:
+        return loan_records(list(s.scalars(select(Loan).order_by(Loan.id))))
+
+
 def refresh(store: Store) -> int:
     """Re-run every rule; new findings are added, known keys keep the user's status and reason,
     findings no longer produced are marked not current. Returns the count.

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO, cast
 
 from sqlalchemy import func, select
 
 from evidence import custody
 from evidence.errors import UsageError, VerificationFailed
 from evidence.outputs import check_output_path, private_output
+from evidence.records import ItemRecord
 from evidence.schema import Event, Item, ItemFact
 from evidence.store import Store
 
@@ -66,3 +70,41 @@ def write_original(store: Store, item_id: int, out: Path) -> Item:
         if not hmac.compare_digest(digest.hexdigest(), item.sha256):
             raise VerificationFailed(f"item {item.id} does not match its recorded hash: run `locker verify`")
     return item
+
+
+def item_records(store: Store) -> list[ItemRecord]:
+    """Every item as a plain record with its facts, oldest first (what documents are built from)."""
+    with store.transaction() as s:
+        facts: dict[int, list[tuple[str, str, str]]] = {}
+        for f in s.scalars(select(ItemFact).order_by(ItemFact.id)):
+            facts.setdefault(f.item_id, []).append((f.fact, f.value, f.source))
+        return [
+            ItemRecord(
+                id=i.id,
+                name=i.name,
+                kind=i.kind,
+                size=i.size,
+                sha256=i.sha256,
+                added_at=i.added_at,
+                captured_at=i.captured_at,
+                number=i.number,
+                media_type=i.media_type,
+                facts=tuple(facts.get(i.id, ())),
+            )
+            for i in s.scalars(select(Item).order_by(Item.id))
+        ]
+
+
+def original_opener(store: Store) -> Callable[[int], AbstractContextManager[BinaryIO]]:
+    """Opens an item's original as a seekable stream, decrypted and authenticated chunk by chunk
+    as it is read: memory stays bounded whatever the original's size."""
+
+    def open_original(item_id: int) -> AbstractContextManager[BinaryIO]:
+        with store.transaction() as s:
+            item = s.get(Item, item_id)
+            if item is None:
+                raise UsageError(f"no item {item_id}")
+            name = item.object_name
+        return cast(AbstractContextManager[BinaryIO], store.vault.open(name, store.keys.identity))
+
+    return open_original

@@ -17,6 +17,8 @@ EVENT_KINDS = ("call", "sms", "mms", "chat", "recording", "transcript", "image",
 MESSAGE_KINDS = ("sms", "mms", "chat")
 DIRECTIONS = ("in", "out")
 CALL_STATUSES = ("answered", "missed", "rejected", "blocked", "voicemail")
+# The ten categories of violation; every rule in the catalog belongs to one.
+CATEGORIES = tuple(range(1, 11))
 
 
 @dataclass(frozen=True, slots=True)

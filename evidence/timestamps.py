@@ -709,6 +709,13 @@ class StampSummary:
     tsa_names: tuple[str, ...]  # the TSA that gave that time (the bundle holds every token)
 
 
+def head_and_stamp(store: Store) -> tuple[str, StampSummary | None]:
+    """The custody head hash and the latest stamp, read together so a document prints a pair
+    that belongs together."""
+    with store.transaction() as s:
+        return custody.head_hash(s), latest_stamp(s)
+
+
 def latest_stamp(session: Session) -> StampSummary | None:
     e = session.scalars(
         select(CustodyEntry).where(CustodyEntry.action == ACTION).order_by(CustodyEntry.seq.desc()).limit(1)

@@ -10,16 +10,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import click
 
+from locker.app.views import iso_local  # the one time form of --json and of the tables
 
-def iso_local(at: datetime | None, tz: ZoneInfo) -> str | None:
-    """ISO 8601 with the offset, in the locker's timezone (the contract's time form)."""
-    return None if at is None else at.astimezone(tz).isoformat()
+__all__ = ["display_width", "emit_json", "iso_local", "printable", "status", "table"]
 
 
 def emit_json(doc: Any) -> None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from evidence.records import CATEGORIES
 from evidence.resources import template_path
 from evidence.rules.texts import Judgement, load_judgement
 
@@ -93,7 +94,7 @@ def _rule(raw: dict[str, Any], instruments: dict[str, Any]) -> Rule:
     for key in ("id", "category", "version", "strength", "instruments", "explanation"):
         if key not in raw:
             raise CatalogError(f"rule {raw.get('id')}: missing {key}")
-    if not 1 <= raw["category"] <= 10:
+    if raw["category"] not in CATEGORIES:
         raise CatalogError(f"rule {raw['id']}: category out of range")
     for name in [*raw["instruments"], *raw.get("weak_instruments", [])]:
         if name not in instruments:

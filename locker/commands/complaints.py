@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
-from complaints.channels import CHANNELS
-from evidence import profile as core_profile
-from evidence.errors import UsageError
+from locker.app import UsageError, documents
+from locker.app.vocabulary import CHANNELS
 from locker.context import AppContext, read_text_input
 from locker.options import json_option, output_option, pass_app
 from locker.output import emit_json, printable, status
@@ -25,16 +23,6 @@ def profile() -> None:
     """
 
 
-# Labels a profile file may use besides the field names: the option spellings and the
-# Chinese labels the complaint forms print.
-PROFILE_LABELS = {
-    **{f: f for f in core_profile.FIELDS},
-    "id-number": "id_number",
-    "姓名": "name",
-    "身份证号": "id_number",
-    "电话": "phone",
-    "地址": "address",
-}
 PROFILE_FILE_HELP = """\b
 A profile file (UTF-8) is one "field: value" per line, or a JSON object:
   name: 王五
@@ -82,59 +70,13 @@ def profile_set(
       locker profile set --name 王五 --phone 13600000000
     """
     given = {"name": name, "id_number": id_number, "phone": phone, "address": address}
-    values = {k: v for k, v in given.items() if v is not None}
-    if from_file is not None:
-        from_text = _parse_profile(read_text_input(from_file, "profile file"))
-        both = sorted(set(values) & set(from_text))
-        if both:
-            raise UsageError(f"given both in the file and as an option: {', '.join(both)}")
-        values.update(from_text)
-    elif not values and not app.interactive:
+    from_text = read_text_input(from_file, "profile file") if from_file is not None else None
+    values = documents.profile_changes(given, from_text)
+    if not values and from_file is None and not app.interactive:
         raise UsageError("give your details with --from-file FILE (or -), options, or in a terminal")
-    store = app.store()
-    if not values and from_file is None:
-        values = _ask_profile()
-    if not values:
-        raise UsageError("nothing to set: no detail was given")
-    saved = core_profile.set_profile(store, dict(values))
-    status(f"profile has: {', '.join(sorted(saved))}")
-
-
-def _parse_profile(text: str) -> dict[str, str]:
-    """Field → value from a profile file; errors say where, never a value (it is personal data)."""
-    pairs: list[tuple[str, str, object]] = []  # (where, label, value)
-    if text.lstrip().startswith("{"):
-        try:
-            doc = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise UsageError(f"the profile file is not valid JSON (line {e.lineno})") from e
-        if not isinstance(doc, dict):
-            raise UsageError('the profile file\'s JSON must be an object such as {"name": "王五"}')
-        pairs = [("JSON", str(k), v) for k, v in doc.items()]
-    else:
-        for n, line in enumerate(text.splitlines(), 1):
-            if not line.strip() or line.lstrip().startswith("#"):
-                continue
-            # A full-width colon is what a Chinese input method types.
-            label, sep, value = line.replace("：", ":", 1).partition(":")
-            if not sep:
-                raise UsageError(f"profile file, line {n}: write it as field: value")
-            pairs.append((f"line {n}", label, value))
-    out: dict[str, str] = {}
-    for where, label, given in pairs:
-        field = PROFILE_LABELS.get(label.strip().lower())
-        if field is None:
-            fields = ", ".join(core_profile.FIELDS)
-            raise UsageError(f"profile file, {where}: unknown field (the fields are {fields})")
-        if given is None:
-            continue
-        if not isinstance(given, str):
-            raise UsageError(f"profile file, {where}: the value of {field} must be text")
-        if field in out:
-            raise UsageError(f"profile file, {where}: {field} is given twice")
-        if given.strip():
-            out[field] = given.strip()
-    return out
+    ask = _ask_profile if not values and from_file is None else None
+    saved = documents.set_profile(app.store, values, ask)
+    status(f"profile has: {', '.join(saved)}")
 
 
 def _ask_profile() -> dict[str, str]:
@@ -143,7 +85,7 @@ def _ask_profile() -> dict[str, str]:
     labels = {"name": "Name (姓名)", "phone": "Phone (电话)", "address": "Address (地址)"}
     out: dict[str, str] = {}
     status("Enter keeps what is stored.")
-    for field in core_profile.FIELDS:
+    for field in documents.PROFILE_FIELDS:
         if field == "id_number":
             value = click.prompt(
                 "ID card number (身份证号, not shown)",
@@ -173,12 +115,12 @@ def profile_show(app: AppContext, as_json: bool) -> None:
     Example:
       locker profile show
     """
-    values = core_profile.get_profile(app.store())
+    values = documents.get_profile(app.store)
     if as_json:
-        emit_json({f: values.get(f) for f in core_profile.FIELDS})
+        emit_json(values)
         return
-    for f in core_profile.FIELDS:
-        click.echo(f"{f:10} {printable(values.get(f, '(not set)'))}")
+    for f, value in values.items():
+        click.echo(f"{f:10} {printable(value if value is not None else '(not set)')}")
 
 
 @click.command()
@@ -232,58 +174,18 @@ def report(
     Example:
       locker report --to 12321 --party 好借花 -o 12321.pdf --cover 12321-说明.pdf
     """
-    from complaints.assembly import assemble_complaint, cover_text
-    from complaints.gather import gather_case
-    from complaints.render import render_complaint_pdf, render_cover_pdf
-    from evidence import custody
-    from evidence.events import parse_when
-    from evidence.outputs import check_output_path
-
-    check_output_path(out)  # a wrong -o is said first, before anything else is asked for
-    if cover is not None:
-        check_output_path(cover)
-        if cover.resolve() == out.resolve():
-            raise UsageError("--cover needs its own file, not the report's")
-    store = app.store()
-    from evidence import attribution
-
-    attribution.bring_up_to_date(store)  # the document says why each number is the party's
-    case = gather_case(store, party)
-    complaint = assemble_complaint(
-        channel,
-        case,
-        since=parse_when(since, store.timezone) if since else None,
-        until=parse_when(until, store.timezone, end=True) if until else None,
-        addressee=addressee,
-    )
-    result = render_complaint_pdf(complaint, out, font, home=store.home)
-    with store.transaction() as s:
-        custody.append(
-            s,
-            "report",
-            {
-                "channel": channel,
-                "party": party,
-                "findings": len(complaint.findings),
-                "items": len(complaint.evidence),
-                "pages": result.pages,
-                "pdf_sha256": result.sha256,  # which PDF this entry is about
-            },
-            store.now(),
-        )
-    for w in result.warnings:
+    request = documents.ReportRequest(channel, out, party, since, until, addressee, font, cover)
+    done = documents.report(app.store, request)
+    for w in done.warnings:
         status(f"warning: {w}")
     status(
-        f"wrote {out}: {result.pages} pages, {len(complaint.findings)} findings on "
-        f"{len(complaint.events)} distinct events, {len(complaint.evidence)} evidence items "
-        f"(custody head {case.custody_head[:16]}…)"
+        f"wrote {out}: {done.pages} pages, {done.findings} findings on {done.events} distinct events, "
+        f"{done.evidence} evidence items (custody head {done.custody_head[:16]}…)"
     )
     if cover is not None:
-        render_cover_pdf(cover_text(complaint, result.pages), cover, font, home=store.home)
         status(f"wrote {cover}: the cover sheet, for you (not part of the filing)")
-    else:
-        for step in complaint.channel.submit:
-            status(f"to submit: {step}")
+    for step in done.submit if cover is None else ():
+        status(f"to submit: {step}")
 
 
 @click.command(name="export")
@@ -318,42 +220,17 @@ def export(
     Example:
       locker export --party 好借花 --report 12321.pdf -o bundle.zip
     """
-    from complaints.bundle import export_bundle
-    from complaints.gather import custody_log, gather_case
-    from evidence import custody
-
-    if with_whole_originals and party is None:
-        raise UsageError("--with-whole-originals goes with --party: without it every original is whole")
-    store = app.store()
-    from evidence import attribution
-
-    attribution.bring_up_to_date(store)  # the party's numbers include those its messages link
-    case = gather_case(store, party)
-    result = export_bundle(
-        case, out, list(reports), custody_log(store), whole_originals=with_whole_originals, home=store.home
-    )
-    with store.transaction() as s:
-        custody.append(
-            s,
-            "export",
-            {
-                "party": party,
-                "originals": result.originals,
-                "extracts": result.extracts,
-                "whole_originals": with_whole_originals,
-            },
-            store.now(),
-        )
-    if result.exposures:
-        records = sum(x.other_records for x in result.exposures)
-        numbers = sum(x.other_numbers for x in result.exposures)
+    request = documents.ExportRequest(out, party, with_whole_originals, reports)
+    done = documents.export(app.store, request)
+    if done.exposure is not None:
+        x = done.exposure
         status(
-            f"warning: {len(result.exposures)} whole originals also hold {records} records of other "
-            f"people ({numbers} numbers that are not {party}'s, counted per original): "
+            f"warning: {x.originals} whole originals also hold {x.records} records of other "
+            f"people ({x.numbers} numbers that are not {party}'s, counted per original): "
             "whoever gets this bundle can read them"
         )
-    extracts = f", {result.extracts} extracts" if result.extracts else ""
-    status(f"wrote {out}: {result.originals} originals{extracts}, custody head {case.custody_head[:16]}…")
+    extracts = f", {done.extracts} extracts" if done.extracts else ""
+    status(f"wrote {out}: {done.originals} originals{extracts}, custody head {done.custody_head[:16]}…")
 
 
 COMMANDS: list[click.Command] = [profile, report, export]

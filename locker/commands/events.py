@@ -1,38 +1,46 @@
-"""Commands over events and parties: events, log, party add/set/ls/show/suggest."""
+"""Commands over events and parties: events, log, transcribe, party add/set/ls/show/suggest."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
-from evidence import declarations, events, parties
-from evidence.errors import UsageError
-from evidence.records import EVENT_KINDS, EventRecord
-from evidence.store import Store
+from locker.app import UsageError, intake, parties, views
+from locker.app.findings import EventListing, list_events
+from locker.app.vocabulary import CALL_STATUSES, DECLARABLE, DIRECTIONS, EVENT_KINDS, LENDER_TYPES
 from locker.context import AppContext, read_text_input
 from locker.options import DURATION, ID, json_option, pass_app
 from locker.output import emit_json, iso_local, status, table
 
 
-def event_json(e: EventRecord, store: Store) -> dict[str, Any]:
-    return {
-        "id": e.id,
-        "item": e.item,
-        "kind": e.kind,
-        "direction": e.direction,
-        "number": e.number,
-        "number_class": e.number_class,
-        "contact": e.contact,
-        "at": iso_local(e.at, store.timezone),
-        "tz_assumed": e.tz_assumed,
-        "duration": e.duration,
-        "status": e.status,
-        "text": e.text,
-        "party": e.party,
-        "declared": e.declared,
-    }
+def _print_events(listing: EventListing) -> None:
+    tz = listing.timezone
+    if listing.days is not None:
+        kinds = sorted({k for _, c in listing.days for k in c})
+        table(
+            [(d, *(c.get(k, 0) for k in kinds), sum(c.values())) for d, c in listing.days],
+            ["date", *kinds, "total"],
+        )
+        return
+    table(
+        [
+            (
+                e.id,
+                iso_local(e.at, tz)[:19].replace("T", " ") + ("*" if e.tz_assumed else ""),  # type: ignore[index]
+                e.kind + (" (declared)" if e.declared else ""),
+                e.direction or "",
+                e.number or "-",
+                e.party or "",
+                e.status or "",
+                _one_line(e.text),
+            )
+            for e in listing.events
+        ],
+        ["id", "local time", "kind", "dir", "number", "party", "status", "text"],
+    )
+    if any(e.tz_assumed for e in listing.events):
+        status(f"* the source gave no timezone; {tz.key} was assumed")
 
 
 @click.command(name="events")
@@ -60,47 +68,15 @@ def events_cmd(
     Example:
       locker events --party 好借花 --since 2026-08-11 --until 2026-08-14
     """
-    store = app.store()
-    f = events.EventFilter(
-        number=number,
-        party=party,
-        kind=kind,
-        since=events.parse_when(since, store.timezone) if since else None,
-        until=events.parse_when(until, store.timezone, end=True) if until else None,
+    listing = list_events(
+        app.store, number=number, party=party, kind=kind, since=since, until=until, per_day=per_day
     )
-    rows = events.list_events(store, f)
-    if per_day:
-        days = events.per_day(rows, store)
-        if as_json:
-            emit_json([{"date": d, **dict(c)} for d, c in days])
-        else:
-            kinds = sorted({k for _, c in days for k in c})
-            table(
-                [(d, *(c.get(k, 0) for k in kinds), sum(c.values())) for d, c in days],
-                ["date", *kinds, "total"],
-            )
-        return
-    if as_json:
-        emit_json([event_json(e, store) for e in rows])
-        return
-    table(
-        [
-            (
-                e.id,
-                iso_local(e.at, store.timezone)[:19].replace("T", " ") + ("*" if e.tz_assumed else ""),  # type: ignore[index]
-                e.kind + (" (declared)" if e.declared else ""),
-                e.direction or "",
-                e.number or "-",
-                e.party or "",
-                e.status or "",
-                _one_line(e.text),
-            )
-            for e in rows
-        ],
-        ["id", "local time", "kind", "dir", "number", "party", "status", "text"],
-    )
-    if any(e.tz_assumed for e in rows):
-        status(f"* the source gave no timezone; {store.timezone.key} was assumed")
+    if not as_json:
+        _print_events(listing)
+    elif listing.days is not None:
+        emit_json([views.day_counts(d, c) for d, c in listing.days])
+    else:
+        emit_json([views.event(e, listing.timezone) for e in listing.events])
 
 
 def _one_line(text: str | None, width: int = 40) -> str:
@@ -111,12 +87,12 @@ def _one_line(text: str | None, width: int = 40) -> str:
 
 
 @click.command(name="log")
-@click.argument("kind", type=click.Choice(declarations.DECLARABLE))
+@click.argument("kind", type=click.Choice(DECLARABLE))
 @click.option("--number", help="The collector's number (needed for call and sms).")
 @click.option("--at", "at", required=True, help="When: 2026-08-11T22:40 (locker timezone) or with an offset.")
-@click.option("--direction", type=click.Choice(["in", "out"]), default="in", show_default=True)
+@click.option("--direction", type=click.Choice(DIRECTIONS), default="in", show_default=True)
 @click.option("--duration", type=DURATION, help="Call length in seconds.")
-@click.option("--status", type=click.Choice(["answered", "missed", "rejected", "blocked", "voicemail"]))
+@click.option("--status", type=click.Choice(CALL_STATUSES))
 @click.option(
     "--text-file",
     type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
@@ -158,38 +134,38 @@ def log_cmd(
     Example:
       locker log visit --at 2026-08-15T19:30 --text-file visit.txt --attach door.jpg
     """
+    ask = _ask_text if text is None and text_file is None and app.interactive else None
+    done = intake.log(
+        app.store,
+        kind,
+        at,
+        number=number,
+        direction=direction,
+        duration=duration,
+        status=status,
+        text=_given_text(text, text_file),
+        attach=attach,
+        ask_text=ask,
+    )
+    if as_json:
+        emit_json(views.declared(done))
+    else:
+        click.echo(f"declared {kind} recorded as event {done.event} (item {done.item})")
+
+
+def _given_text(text: str | None, text_file: Path | None) -> str | None:
     if text is not None and text_file is not None:
         raise UsageError("give the text once: --text or --text-file")
     if text_file is not None:
-        text = read_text_input(text_file, "text file").rstrip("\r\n")
-    store = app.store()
-    when = events.parse_when(at, store.timezone)
-    if text is None and text_file is None and app.interactive:
-        answer = click.prompt(
-            "What was said or written (Enter for none)", default="", show_default=False, err=True
-        )
-        text = answer if answer.strip() else None
-    item_id, event_id = declarations.declare(
-        store,
-        declarations.Declaration(
-            kind=kind,
-            at=when,
-            number=number,
-            direction=direction,
-            duration=duration,
-            status=status,
-            text=text,
-            attach=attach,
-        ),
-    )
-    from evidence import attribution, findings
+        return read_text_input(text_file, "text file").rstrip("\r\n")
+    return text
 
-    attribution.refresh(store)  # first: the rules read which party each number is
-    findings.refresh(store)
-    if as_json:
-        emit_json({"item": item_id, "event": event_id})
-    else:
-        click.echo(f"declared {kind} recorded as event {event_id} (item {item_id})")
+
+def _ask_text() -> str | None:
+    answer = click.prompt(
+        "What was said or written (Enter for none)", default="", show_default=False, err=True
+    )
+    return answer if answer.strip() else None
 
 
 @click.command(name="transcribe")
@@ -220,17 +196,13 @@ def transcribe_cmd(app: AppContext, item_id: int, source: Path, number: str | No
     then:
       locker transcribe 3 --from-file t.txt
     """
-    from evidence import attribution, findings, transcripts
-
-    segments = transcripts.TypedTranscript().segments(read_text_input(source, "transcript"))
-    store = app.store()
-    item, event_ids = transcripts.record_transcript(store, item_id, segments, number=number)
-    attribution.refresh(store)  # first: the rules read which party each number is
-    findings.refresh(store)
+    done = intake.transcribe(app.store, item_id, read_text_input(source, "transcript"), number)
     if as_json:
-        emit_json({"item": item, "events": event_ids})
+        emit_json(views.transcribed(done))
     else:
-        click.echo(f"transcript of recording {item_id} sealed as item {item}: {len(event_ids)} passages")
+        click.echo(
+            f"transcript of recording {item_id} sealed as item {done.item}: {len(done.events)} passages"
+        )
 
 
 @click.group()
@@ -273,12 +245,7 @@ def party_add(
     Example:
       locker party add 好借花 --number 17155550001 --number 075512345678
     """
-    store = app.store()
-    p = parties.add_party(store, name, list(numbers), list(signatures), list(loan_refs))
-    from evidence import attribution, findings
-
-    attribution.refresh(store)  # first: the rules read which party each number is
-    findings.refresh(store)
+    p = parties.add_party(app.store, name, numbers, signatures, loan_refs)
     status(f"party {p.name}: {len(p.numbers)} numbers, {len(p.signatures)} signatures")
 
 
@@ -288,9 +255,7 @@ def party_add(
 @click.option("--credit-code", help="Its 统一社会信用代码 (18 characters; checked).")
 @click.option("--address", help="Its registered address (住所).")
 @click.option("--app", "app_name", help="The app you borrowed through.")
-@click.option(
-    "--lender-type", type=click.Choice(list(parties.LENDER_TYPES)), help="What kind of lender it is."
-)
+@click.option("--lender-type", type=click.Choice(list(LENDER_TYPES)), help="What kind of lender it is.")
 @click.option("--contract", help="Your contract: its number, date and amount, as written on it.")
 @pass_app
 def party_set(app: AppContext, name: str, **details: str | None) -> None:
@@ -306,9 +271,8 @@ def party_set(app: AppContext, name: str, **details: str | None) -> None:
       locker party set 闪电贷 --legal-name "某某网络小额贷款有限公司" --address "重庆市…" \\
         --credit-code 91500000MA5U00000W --app 闪电贷 --lender-type microloan
     """
-    changes = {k: v for k, v in details.items() if v is not None}
-    p = parties.set_identity(app.store(), name, changes)
-    status(f"party {p.name}: {', '.join(k.replace('_', '-') for k in sorted(changes))} recorded")
+    done = parties.set_identity(app.store, name, details)
+    status(f"party {done.party.name}: {', '.join(k.replace('_', '-') for k in done.fields)} recorded")
 
 
 @party.command(name="ls")
@@ -321,29 +285,20 @@ def party_ls(app: AppContext, as_json: bool) -> None:
     Example:
       locker party ls --json
     """
-    store = app.store()
-    rows = parties.list_parties(store)
+    listing = parties.list_parties(app.store, with_links=not as_json)
     if as_json:
-        emit_json(
-            [{"name": p.name, "numbers": list(p.numbers), "signatures": list(p.signatures)} for p in rows]
-        )
-    else:
-        from evidence import attribution
-
-        attribution.bring_up_to_date(store)
-        by_messages: dict[str, list[str]] = {}
-        for link in attribution.stored_links(store):
-            if link.linked and link.source == "messages":
-                by_messages.setdefault(link.party, []).append(link.number)
-        table(
-            [
-                (p.name, " ".join(p.numbers), " ".join(by_messages.get(p.name, [])), " ".join(p.signatures))
-                for p in rows
-            ],
-            ["party", "numbers", "linked by messages", "signatures"],
-        )
-        if by_messages:
-            status("why each number is a party's: locker party show NAME")
+        emit_json([views.party(p) for p in listing.parties])
+        return
+    by_messages = listing.linked_by_messages
+    table(
+        [
+            (p.name, " ".join(p.numbers), " ".join(by_messages.get(p.name, [])), " ".join(p.signatures))
+            for p in listing.parties
+        ],
+        ["party", "numbers", "linked by messages", "signatures"],
+    )
+    if by_messages:
+        status("why each number is a party's: locker party show NAME")
 
 
 @party.command(name="show")
@@ -360,50 +315,22 @@ def party_show(app: AppContext, name: str, as_json: bool) -> None:
     Example:
       locker party show 好借花
     """
-    from evidence import attribution
-
-    store = app.store()
-    p = next((p for p in parties.list_parties(store) if p.name == name), None)
-    if p is None:
-        raise UsageError(f"no party named {name!r}: `locker party ls` lists them")
-    attribution.bring_up_to_date(store)
-    links = attribution.stored_links(store, name)
+    shown = parties.show_party(app.store, name)
     if as_json:
-        emit_json(
-            {
-                "name": p.name,
-                "numbers": list(p.numbers),
-                "signatures": list(p.signatures),
-                "loan_refs": list(p.loan_refs),
-                **{field: getattr(p, field) for field in parties.IDENTITY_FIELDS},
-                "links": [
-                    {
-                        "number": link.number,
-                        "source": link.source,
-                        "linked": link.linked,
-                        "hold": link.hold,
-                        "reasons": [
-                            {
-                                "kind": r.kind,
-                                "value": r.value,
-                                "events": list(r.events),
-                                "text": attribution.reason_text(r),
-                            }
-                            for r in link.reasons
-                        ],
-                    }
-                    for link in links
-                ],
-            }
-        )
+        emit_json(views.party_detail(shown.party, shown.links))
         return
+    _print_party(shown)
+
+
+def _print_party(shown: parties.PartyDetail) -> None:
+    p = shown.party
     sigs, refs = " ".join(p.signatures) or "-", " ".join(p.loan_refs) or "-"
     status(f"party {p.name}: signatures {sigs}; loan refs {refs}")
-    for field in parties.IDENTITY_FIELDS:
-        if getattr(p, field):
-            status(f"  {field.replace('_', '-')}: {getattr(p, field)}")
+    for field, value in views.identity(p).items():
+        if value:
+            status(f"  {field.replace('_', '-')}: {value}")
     table(
-        [(link.number, link.source if link.linked else "-", attribution.link_text(link)) for link in links],
+        [(x.number, x.source if x.linked else "-", views.link_text(x)) for x in shown.links],
         ["number", "source", "why"],
     )
 
@@ -418,11 +345,9 @@ def party_suggest(app: AppContext, as_json: bool) -> None:
     Example:
       locker party suggest
     """
-    rows = parties.suggest_numbers(app.store())
+    rows = parties.suggest_numbers(app.store)
     if as_json:
-        emit_json(
-            [{"number": s.number, "party": s.party, "messages": s.messages, "reason": s.reason} for s in rows]
-        )
+        emit_json([views.suggestion(s) for s in rows])
         return
     table(
         [(s.number, s.party, s.messages, s.reason) for s in rows], ["number", "party?", "messages", "because"]

@@ -2,47 +2,55 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, is_dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import click
 
-from evidence import findings as core
-from evidence.errors import UsageError
-from evidence.parties import LENDER_TYPES
-from evidence.records import FindingRecord
-from evidence.store import Store
+from locker.app import UsageError, views
+from locker.app import findings as use
+from locker.app.vocabulary import CATEGORIES, FINDING_STATUSES, LENDER_TYPES
 from locker.context import AppContext, read_text_input
 from locker.options import AMOUNT, DAY, ID, json_option, parse_amount, parse_day, pass_app
 from locker.output import emit_json, iso_local, printable, status
 
+# A decided finding says so; an automatic one is the usual case and says nothing.
+_MARK = {s: "" if s == "auto" else f" [{s}]" for s in FINDING_STATUSES}
 
-def finding_json(f: FindingRecord, store: Store) -> dict[str, Any]:
-    return {
-        "id": f.id,
-        "key": f.key,
-        "category": f.category,
-        "rule": f.rule,
-        "rule_version": f.rule_version,
-        "at": iso_local(f.at, store.timezone),
-        "numbers": list(f.numbers),
-        "party": f.party,
-        "events": list(f.events),
-        "items": list(f.items),
-        "explanation": f.explanation,
-        "strength": f.strength,
-        "level": f.level,
-        "instruments": list(f.instruments),
-        "status": f.status,
-        "why": f.why,
-    }
+
+def _print_findings(listing: use.FindingListing, suggestions: bool) -> None:
+    for f in listing.findings:
+        when = (iso_local(f.at, listing.timezone) or "")[:16].replace("T", " ")
+        who = printable(f.party or _numbers(f.numbers))
+        click.echo(f"#{f.id}  category {f.category}  {when}  {who}  ({f.strength}){_MARK[f.status]}")
+        # Explanations quote collectors' messages: printable keeps their control characters inert.
+        click.echo(f"     {printable(f.explanation)}")
+        click.echo(
+            f"     events {', '.join(map(str, f.events[:12]))}{' …' if len(f.events) > 12 else ''}; "
+            f"items {', '.join(map(str, f.items))}"
+        )
+    # Findings are not acts: one message can be in three categories, one call both frequent and late.
+    if suggestions:
+        status(
+            f"{len(listing.findings)} suggestions on {listing.acts} events: "
+            "`locker confirm N` files one, `locker dismiss N` drops it"
+        )
+        return
+    status(
+        f"{len(listing.findings)} findings on {listing.acts} distinct events "
+        "(an event in several categories counts once)"
+    )
+    if listing.waiting:
+        status(f"{listing.waiting} suggestions to review: `locker findings --suggestions`")
 
 
 @click.command(name="findings")
-@click.option("--category", type=click.IntRange(1, 10), help="Only this category (1–10).")
+@click.option(
+    "--category",
+    type=click.IntRange(min(CATEGORIES), max(CATEGORIES)),
+    help="Only this category (1–10).",
+)
 @click.option("--party", help="Only findings against this party.")
 @click.option(
     "--suggestions",
@@ -74,35 +82,11 @@ def findings_cmd(
     Example:
       locker findings --category 3
     """
-    store = app.store()
-    chosen = core.FindingFilter(category=category, party=party, suggestions=suggestions)
-    rows = core.list_findings(store, chosen)
+    listing = use.list_findings(app.store, category=category, party=party, suggestions=suggestions)
     if as_json:
-        emit_json([finding_json(f, store) for f in rows])
-        return
-    for f in rows:
-        when = (iso_local(f.at, store.timezone) or "")[:16].replace("T", " ")
-        mark = {"auto": "", "confirmed": " [confirmed]", "dismissed": " [dismissed]"}[f.status]
-        who = printable(f.party or _numbers(f.numbers))
-        click.echo(f"#{f.id}  category {f.category}  {when}  {who}  ({f.strength}){mark}")
-        # Explanations quote collectors' messages: printable keeps their control characters inert.
-        click.echo(f"     {printable(f.explanation)}")
-        click.echo(
-            f"     events {', '.join(map(str, f.events[:12]))}{' …' if len(f.events) > 12 else ''}; "
-            f"items {', '.join(map(str, f.items))}"
-        )
-    # Findings are not acts: one message can be in three categories, one call both frequent and late.
-    acts = len({e for f in rows for e in f.events})
-    if suggestions:
-        status(
-            f"{len(rows)} suggestions on {acts} events: "
-            "`locker confirm N` files one, `locker dismiss N` drops it"
-        )
-        return
-    status(f"{len(rows)} findings on {acts} distinct events (an event in several categories counts once)")
-    waiting = core.list_findings(store, core.FindingFilter(category=category, party=party, suggestions=True))
-    if waiting:
-        status(f"{len(waiting)} suggestions to review: `locker findings --suggestions`")
+        emit_json([views.finding(f, listing.timezone) for f in listing.findings])
+    else:
+        _print_findings(listing, suggestions)
 
 
 def _numbers(numbers: tuple[str, ...], shown: int = 3) -> str:
@@ -120,7 +104,7 @@ def confirm(app: AppContext, finding_id: int) -> None:
     Example:
       locker confirm 4
     """
-    core.decide(app.store(), finding_id, "confirmed")
+    use.confirm(app.store, finding_id)
     status(f"finding {finding_id} confirmed")
 
 
@@ -135,11 +119,12 @@ def dismiss(app: AppContext, finding_id: int, why: str) -> None:
     Example:
       locker dismiss 7 --why "这是我自己约定的还款提醒时间"
     """
-    core.decide(app.store(), finding_id, "dismissed", why)
+    use.dismiss(app.store, finding_id, why)
     status(f"finding {finding_id} dismissed")
 
 
 def _schedule(parts: tuple[str, ...]) -> list[tuple[date, Decimal]]:
+    """Repayments as DATE=AMOUNT, repeated or comma-separated (none: `add_loan` says what to give)."""
     out = []
     for part in parts:
         for entry in part.split(","):
@@ -153,9 +138,7 @@ def _schedule(parts: tuple[str, ...]) -> list[tuple[date, Decimal]]:
                     f"a repayment is DATE=AMOUNT, e.g. 2026-07-01=1200 (got {entry.strip()!r}: {e})"
                 ) from e
             out.append(repayment)
-    if not out:
-        raise UsageError("give the repayments with --schedule DATE=AMOUNT (repeatable or comma-separated)")
-    return sorted(out)
+    return out
 
 
 @click.group()
@@ -206,11 +189,8 @@ def loan_add(
       locker loan add --party 好借花 --principal 5000 --received 3500 \\
         --start 2026-06-01 --schedule 2026-06-08=5000
     """
-    repayments = _schedule(schedule)
-    store = app.store()
-    result = core.record_loan(store, party, principal, received, start, repayments, lender_type)
-    core.refresh(store)
-    doc = _plain(result)
+    result = use.add_loan(app.store, party, principal, received, start, _schedule(schedule), lender_type)
+    doc = views.plain(result)
     if as_json:
         emit_json(doc)
     else:
@@ -218,16 +198,17 @@ def loan_add(
             click.echo(f"{k:24} {printable(str(v))}")
 
 
-def _plain(value: Any) -> Any:
-    if is_dataclass(value) and not isinstance(value, type):
-        return {k: _plain(v) for k, v in asdict(value).items()}
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, Decimal | date):
-        return str(value)
-    return value
+def _message(app: AppContext, text: str | None, text_file: Path | None) -> str:
+    """The message: TEXT, --file, a prompt in a terminal, else stdin."""
+    if text is not None and text_file is not None:
+        raise UsageError("give the message once: as TEXT or with --file")
+    if text_file is not None:
+        return read_text_input(text_file, "message file")
+    if text is None and app.interactive:
+        return str(click.prompt("Message text", err=True))
+    if text is None:
+        return read_text_input(Path("-"), "message on stdin")
+    return text
 
 
 @click.command()
@@ -255,22 +236,9 @@ def triage(
     Example:
       locker triage --from 12368 --file message.txt
     """
-    from evidence.numbers import parse_number
-    from evidence.triage import triage_message
-
-    if text is not None and text_file is not None:
-        raise UsageError("give the message once: as TEXT or with --file")
-    if text_file is not None:
-        text = read_text_input(text_file, "message file")
-    elif text is None and app.interactive:
-        text = click.prompt("Message text", err=True)
-    elif text is None:
-        text = read_text_input(Path("-"), "message on stdin")
-    if not text.strip():
-        raise UsageError("give the message text with --file, on stdin, or as an argument")
-    result = triage_message(text, parse_number(sender).canonical if sender else None)
+    result = use.triage(_message(app, text, text_file), sender)
     if as_json:
-        emit_json(_plain(result))
+        emit_json(views.plain(result))
         return
     # The explanation and red flags may quote the message: printable keeps it inert.
     click.echo(printable(result.explanation))

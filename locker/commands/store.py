@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import click
 
-from evidence import intake, items, keys, verification
-from evidence.errors import ExitCode
-from evidence.importers import formats
-from evidence.store import DEFAULT_TIMEZONE, init_store, open_store_with_identity
-from locker.commands.stamp import auto_stamp, ca_option, read_ca_file
-from locker.context import SECRET_LIMIT, AppContext, read_at_most, read_secret_file
+from locker.app import intake, keys, originals, views
+from locker.app.vocabulary import DEFAULT_TIMEZONE
+from locker.commands.stamp import ca_option
+from locker.context import ENV_TSA, SECRET_LIMIT, AppContext, read_at_most, read_secret_file
 from locker.options import ID, json_option, output_option, pass_app
 from locker.output import emit_json, iso_local, printable, status, table
 
@@ -37,8 +35,7 @@ def init(app: AppContext, timezone: str) -> None:
     """
     passphrase = app.new_passphrase(for_init=True)
     status("Deriving the key (about a second)...")
-    store, recovery = init_store(app.home, passphrase, app.scrypt_log_n(), timezone, app.clock)
-    store.close()
+    recovery = keys.init_locker(app.home, passphrase, app.scrypt_log_n(), timezone, app.clock)
     status(f"Created a locker at {app.home}")
     status("")
     status("RECOVERY KEY (shown only now; write it down and keep it apart from this computer).")
@@ -46,21 +43,31 @@ def init(app: AppContext, timezone: str) -> None:
     click.echo(recovery)
 
 
-def _added_json(r: intake.AddResult, app: AppContext) -> dict[str, Any]:
-    tz = app.store().timezone
-    return {
-        "id": r.id,
-        "kind": r.kind,
-        "name": r.name,
-        "size": r.size,
-        "sha256": r.sha256,
-        "captured_at": iso_local(r.captured_at, tz),
-        "number": r.number,
-        "duplicate": r.duplicate,
-        "events": r.events,
-        "media_type": r.media_type,
-        "warning": r.warning,
-    }
+def _report_file(as_json: bool) -> Any:
+    """Says how each file went, on stderr, as it goes (with --json, only the failures)."""
+
+    def report(outcome: intake.FileOutcome) -> None:
+        if isinstance(outcome, intake.AddFailure):
+            status(f"  failed  {printable(outcome.name)}: {printable(outcome.message)}")
+        elif isinstance(outcome, intake.Skipped):
+            status(f"  skipped {printable(outcome.name)}: {outcome.reason}")
+        elif not as_json:
+            what = "duplicate" if outcome.duplicate else f"{outcome.kind}, {outcome.events} events"
+            status(f"  added   #{outcome.id} {printable(outcome.name)} ({what})")
+            if outcome.warning:
+                status(f"          warning: {printable(outcome.warning)}")
+
+    return report
+
+
+@contextlib.contextmanager
+def _progress(total: int) -> Iterator[Any]:
+    """A progress bar on stderr for big work (over 64 MiB), else none."""
+    if total <= 64 << 20:
+        yield None
+        return
+    with click.progressbar(length=total, label="Sealing", file=sys.stderr) as bar:
+        yield bar.update
 
 
 @click.command()
@@ -81,59 +88,23 @@ def add(app: AppContext, paths: tuple[Path, ...], as_json: bool) -> None:
     Example:
       locker add sms-20261010.xml "通话录音@171 5555 0001(17155550001)_20261003071200.mp3" ~/Screenshots/
     """
-    store = app.store()
-    total = _total_size(intake.expand_paths(paths, store.home)) if sys.stderr.isatty() else 0
-    show_bar = total > 64 << 20
-
-    def report(outcome: intake.AddResult | intake.AddFailure | intake.Skipped) -> None:
-        if isinstance(outcome, intake.AddFailure):
-            status(f"  failed  {printable(outcome.name)}: {printable(outcome.message)}")
-        elif isinstance(outcome, intake.Skipped):
-            status(f"  skipped {printable(outcome.name)}: {outcome.reason}")
-        elif not as_json:
-            what = "duplicate" if outcome.duplicate else f"{outcome.kind}, {outcome.events} events"
-            status(f"  added   #{outcome.id} {printable(outcome.name)} ({what})")
-            if outcome.warning:
-                status(f"          warning: {printable(outcome.warning)}")
-
-    if show_bar:
-        with click.progressbar(length=total, label="Sealing", file=sys.stderr) as bar:
-            batch = intake.add_paths(store, paths, bar.update, report, _ocr(), app.backup_password)
-    else:
-        batch = intake.add_paths(store, paths, None, report, _ocr(), app.backup_password)
-    _refresh_findings(app)
-    auto_stamp(app)  # with `stamp-after-add on`; a failure only warns
+    total = intake.total_size(app.store, paths) if sys.stderr.isatty() else 0
+    with _progress(total) as progress:
+        done = intake.add(
+            app.store,
+            paths,
+            progress=progress,
+            on_file=_report_file(as_json),
+            backup_password=app.backup_password,
+            env_tsa=app.env.get(ENV_TSA),
+            notify=status,
+        )
     if as_json:
-        emit_json([_added_json(r, app) for r in batch.added])
+        emit_json([views.added(r, done.timezone) for r in done.added])
     else:
-        new = sum(1 for r in batch.added if not r.duplicate)
-        status(f"{new} added, {len(batch.added) - new} duplicate, {len(batch.failures)} failed")
-    codes = [f.exit_code for f in batch.failures] + [ExitCode.BAD_INPUT for r in batch.added if r.warning]
-    codes += [s.exit_code for s in batch.skipped if s.exit_code]
-    if codes:
-        raise click.exceptions.Exit(max(codes))
-
-
-def _total_size(found: Any) -> int:
-    total = 0
-    for f in found:
-        if isinstance(f, intake.Candidate):
-            with contextlib.suppress(OSError):
-                total += f.path.stat().st_size
-    return total
-
-
-def _ocr() -> Any:
-    from evidence import ocr
-
-    return ocr.image_text if ocr.available() else None
-
-
-def _refresh_findings(app: AppContext) -> None:
-    from evidence import attribution, findings
-
-    attribution.refresh(app.store())  # first: the rules read which party each number is
-    findings.refresh(app.store())
+        status(f"{done.new} added, {len(done.added) - done.new} duplicate, {len(done.failures)} failed")
+    if done.exit_code:
+        raise click.exceptions.Exit(done.exit_code)
 
 
 @click.command(name="ls")
@@ -146,38 +117,21 @@ def ls(app: AppContext, as_json: bool) -> None:
     Example:
       locker ls --json
     """
-    store = app.store()
-    rows = items.list_items(store)
+    listing = originals.list_items(app.store)
     if as_json:
-        emit_json(
-            [
-                {
-                    "id": r.item.id,
-                    "kind": r.item.kind,
-                    "name": r.item.name,
-                    "size": r.item.size,
-                    "sha256": r.item.sha256,
-                    "captured_at": iso_local(r.item.captured_at, store.timezone),
-                    "number": r.item.number,
-                    "duplicate": False,
-                    "events": r.events,
-                    "media_type": r.item.media_type,
-                }
-                for r in rows
-            ]
-        )
+        emit_json([views.item(r, listing.timezone) for r in listing.items])
         return
     table(
         [
             (
                 r.item.id,
                 r.item.kind,
-                _short_time(iso_local(r.item.captured_at, store.timezone)),
+                _short_time(iso_local(r.item.captured_at, listing.timezone)),
                 r.item.number or "",
                 r.item.name,
                 _size(r.item.size),
             )
-            for r in rows
+            for r in listing.items
         ],
         ["id", "kind", "captured", "number", "name", "size"],
     )
@@ -195,6 +149,23 @@ def _size(n: int) -> str:
     return str(n)
 
 
+_SHOWN = (
+    "id",
+    "name",
+    "kind",
+    "media_type",
+    "export_format",
+    "size",
+    "sha256",
+    "added_at",
+    "captured_at",
+    "number",
+    "contact",
+    "duration",
+    "events",
+)
+
+
 @click.command()
 @click.argument("item_id", type=ID)
 @json_option
@@ -206,50 +177,16 @@ def show(app: AppContext, item_id: int, as_json: bool) -> None:
     Example:
       locker show 3
     """
-    store = app.store()
-    d = items.item_detail(store, item_id)
-    i = d.item
-    doc: dict[str, Any] = {
-        "id": i.id,
-        "name": i.name,
-        "kind": i.kind,
-        "media_type": i.media_type,
-        "export_format": i.export_format,
-        "size": i.size,
-        "sha256": i.sha256,
-        "added_at": iso_local(i.added_at, store.timezone),
-        "captured_at": iso_local(i.captured_at, store.timezone),
-        "captured_tz_assumed": i.captured_tz_assumed,
-        "number": i.number,
-        "contact": i.contact,
-        "duration": i.duration,
-        "events": d.events,
-        "facts": [
-            {"fact": f.fact, "value": f.value, "source": f.source, "detail": f.detail} for f in d.facts
-        ],
-    }
+    shown = originals.show_item(app.store, item_id)
+    doc = views.item_detail(shown.detail, shown.timezone)
     if as_json:
         emit_json(doc)
         return
-    for key in (
-        "id",
-        "name",
-        "kind",
-        "media_type",
-        "export_format",
-        "size",
-        "sha256",
-        "added_at",
-        "captured_at",
-        "number",
-        "contact",
-        "duration",
-        "events",
-    ):
+    for key in _SHOWN:
         if doc[key] is not None:
             click.echo(f"{key:14} {doc[key]}")
     if doc["captured_tz_assumed"]:
-        click.echo(f"{'':14} (the source gave no timezone; {store.timezone.key} was assumed)")
+        click.echo(f"{'':14} (the source gave no timezone; {shown.timezone.key} was assumed)")
     click.echo("facts, with their sources:")
     table(
         [(f["fact"], f["value"], f["source"], f["detail"] or "") for f in doc["facts"]],
@@ -268,8 +205,30 @@ def get(app: AppContext, item_id: int, out: Path) -> None:
     Example:
       locker get 3 -o copy.mp3
     """
-    item = items.write_original(app.store(), item_id, out)
+    item = originals.get_original(app.store, item_id, out)
     status(f"wrote item {item.id} to {out} (sha256 {item.sha256})")
+
+
+def _print_verified(report: Any) -> None:
+    for line in report.damaged:
+        click.echo(f"damaged: {printable(line)}")
+    for p in report.problems:
+        click.echo(f"item {p.item}: {p.problem}" if p.item is not None else p.problem)
+    if report.unrecorded:
+        click.echo(
+            f"{len(report.unrecorded)} complete originals are not recorded in the database: "
+            "`locker verify --repair` adopts them"
+        )
+    for name in report.leftovers:
+        click.echo(f"harmless: temp file {name} from an interrupted write (`locker gc` removes it)")
+    if not report.recorded:
+        click.echo("(this check could not be written to the custody log: read-only or rolled back)")
+    verdict = "OK" if report.ok else "FAILED"
+    stamps = f", {report.stamps} trusted timestamps" if report.stamps else ""
+    click.echo(
+        f"{verdict}: {report.items_checked} originals checked{stamps}, {len(report.problems)} "
+        f"problems; custody head {report.head}"
+    )
 
 
 @click.command()
@@ -295,53 +254,13 @@ def verify(app: AppContext, repair: bool, cas: tuple[Path, ...], as_json: bool) 
       locker verify
       locker verify --repair
     """
-    store = app.store(rebuild=repair)
-    repaired = None
-    if repair:
-        repaired = verification.repair_store(store, _ocr())
-        for line in repaired.refused:
-            status(f"not adopted: {line}")
-        status(f"repair: {len(repaired.adopted)} originals adopted as recovered items")
-    report = verification.verify_store(store, extra_ca=[read_ca_file(p) for p in cas])
+    done = originals.verify(lambda: app.store(rebuild=repair), repair=repair, cas=cas, notify=status)
     if as_json:
-        emit_json(
-            {
-                "ok": report.ok,
-                "items_checked": report.items_checked,
-                "problems": [{"item": p.item, "problem": p.problem} for p in report.problems],
-                "unrecorded": report.unrecorded,
-                "leftovers": report.leftovers,
-                "damaged": report.damaged,
-                "adopted": repaired.adopted if repaired else [],
-                "custody_head": report.head,
-                "recorded": report.recorded,
-                "stamps_checked": report.stamps,
-            }
-        )
+        emit_json(views.verified(done.report, done.adopted))
     else:
-        for line in report.damaged:
-            click.echo(f"damaged: {printable(line)}")
-        for p in report.problems:
-            click.echo(f"item {p.item}: {p.problem}" if p.item is not None else p.problem)
-        if report.unrecorded:
-            click.echo(
-                f"{len(report.unrecorded)} complete originals are not recorded in the database: "
-                "`locker verify --repair` adopts them"
-            )
-        for name in report.leftovers:
-            click.echo(f"harmless: temp file {name} from an interrupted write (`locker gc` removes it)")
-        if not report.recorded:
-            click.echo("(this check could not be written to the custody log: read-only or rolled back)")
-        verdict = "OK" if report.ok else "FAILED"
-        stamps = f", {report.stamps} trusted timestamps" if report.stamps else ""
-        click.echo(
-            f"{verdict}: {report.items_checked} originals checked{stamps}, {len(report.problems)} "
-            f"problems; custody head {report.head}"
-        )
-    if report.damaged:
-        raise click.exceptions.Exit(ExitCode.DAMAGED)
-    if not report.ok:
-        raise click.exceptions.Exit(ExitCode.VERIFY_FAILED)
+        _print_verified(done.report)
+    if done.exit_code:
+        raise click.exceptions.Exit(done.exit_code)
 
 
 @click.command()
@@ -355,7 +274,7 @@ def gc(app: AppContext) -> None:
     Example:
       locker gc
     """
-    removed = verification.collect_garbage(app.store())
+    removed = originals.collect_garbage(app.store)
     status(f"removed {len(removed)} temp files")
 
 
@@ -370,10 +289,18 @@ def passwd(app: AppContext) -> None:
     Example:
       locker passwd
     """
-    store = app.store()
-    new = app.new_passphrase(for_init=False)
-    _rewrap(app, store, new, "passwd")
+    keys.change_passphrase(app.store, lambda: app.new_passphrase(for_init=False), app.scrypt_log_n)
     status("passphrase changed")
+
+
+def _recovery_key(app: AppContext, key_file: Path | None) -> str:
+    """The recovery key: from the file, asked without echo in a terminal, else the first line of stdin."""
+    if key_file is not None:
+        return read_secret_file(key_file, "recovery key")
+    if app.interactive:
+        return str(click.prompt("Recovery key", hide_input=True, err=True))
+    raw = read_at_most(sys.stdin.buffer, SECRET_LIMIT, "the recovery key on stdin")
+    return raw.decode("utf-8", "replace").strip().splitlines()[0] if raw.strip() else ""
 
 
 @click.command()
@@ -390,30 +317,24 @@ def recover(app: AppContext, key_file: Path | None) -> None:
     Example:
       locker recover --key-file recovery.txt
     """
-    if key_file is not None:
-        text = read_secret_file(key_file, "recovery key")
-    elif app.interactive:
-        text = click.prompt("Recovery key", hide_input=True, err=True)
-    else:
-        raw = read_at_most(sys.stdin.buffer, SECRET_LIMIT, "the recovery key on stdin")
-        text = raw.decode("utf-8", "replace").strip().splitlines()[0] if raw.strip() else ""
-    identity = keys.parse_recovery_key(text)
-    store = open_store_with_identity(app.home, identity, app.clock)
-    try:
-        new = app.new_passphrase(for_init=False)
-        _rewrap(app, store, new, "recover")
-    finally:
-        store.close()
+    text = _recovery_key(app, key_file)
+    keys.recover(app.home, text, lambda: app.new_passphrase(for_init=False), app.scrypt_log_n, app.clock)
     status("locker recovered: the new passphrase is set")
 
 
-def _rewrap(app: AppContext, store: Any, new: str, action: str) -> None:
-    from evidence import custody
-
-    log_n = app.scrypt_log_n()
-    keys.wrap_identity(store.home, store.keys.identity, new, log_n)
-    with store.transaction() as s:
-        custody.append(s, action, {"scrypt_log_n": log_n}, store.now())
+def _print_format(f: Any, lang: str) -> None:
+    what, how = (f.zh, f.how_zh) if lang == "zh" else (f.en, f.how_en)
+    mark = (
+        ("读取" if lang == "zh" else "read") if f.read else ("暂不能读取" if lang == "zh" else "not read yet")
+    )
+    click.echo(f"[{mark}] {what}")
+    # Chinese has no spaces to wrap at: the terminal wraps it.
+    click.echo(
+        "    " + how
+        if lang == "zh"
+        else textwrap.fill(how, 100, initial_indent="    ", subsequent_indent="    ")
+    )
+    click.echo()
 
 
 @click.command(name="formats")
@@ -434,25 +355,12 @@ def formats_command(lang: str, as_json: bool) -> None:
     Example:
       locker formats --lang zh
     """
-    found = formats.formats()
+    found = intake.list_formats()
     if as_json:
-        emit_json([dataclasses.asdict(f) for f in found])
+        emit_json([views.file_format(f) for f in found])
         return
     for f in found:
-        what, how = (f.zh, f.how_zh) if lang == "zh" else (f.en, f.how_en)
-        mark = (
-            ("读取" if lang == "zh" else "read")
-            if f.read
-            else ("暂不能读取" if lang == "zh" else "not read yet")
-        )
-        click.echo(f"[{mark}] {what}")
-        # Chinese has no spaces to wrap at: the terminal wraps it.
-        click.echo(
-            "    " + how
-            if lang == "zh"
-            else textwrap.fill(how, 100, initial_indent="    ", subsequent_indent="    ")
-        )
-        click.echo()
+        _print_format(f, lang)
 
 
 COMMANDS = [init, add, ls, show, get, verify, gc, passwd, recover, formats_command]
