@@ -21,11 +21,13 @@ from tests.test_importers_huawei import calllog_db, sms_db
 from tests.test_importers_wechat import COLLECTOR, ME, pc_row, wechatmsg_csv
 from tests.test_importers_wechat_pages import (
     div,
+    dump_msg,
     exporter_js,
     exporter_page,
     exporter_txt,
     text_span,
     txt_msg,
+    wechat_dump,
     wechatmsg_html,
     wm_text,
 )
@@ -203,6 +205,13 @@ def table_seeds() -> tuple[bytes, ...]:
         exporter_page("催收", [div("left", "1", "催收", "wxid_c", t, text_span("还钱 &amp; <b>x</b>"))]),
         exporter_js([div("right", "49", "我", "wxid_me", t, text_span("[红包]"))]),
         wechatmsg_html("催收", [wm_text(t, "还钱'\n", 0, "催收"), wm_text(t + 60, "好", 1, "我")]),
+        wechat_dump(
+            [
+                dump_msg(1, "催收", t * 1000 + 5, "还钱\n今天"),
+                dump_msg(3, "me", t * 1000 + 60_000, "Image", "THUMBNAIL_DIRPATH://th_1"),
+                dump_msg(419430449, "催收", t * 1000 + 61_000, "[Money Transfer]\n0.01"),
+            ]
+        ),
     )
     return xlsx_bytes(table), xls_bytes(table), pdf_bytes(table), vmsg, wechat, *pages
 
@@ -212,7 +221,7 @@ def table_seeds() -> tuple[bytes, ...]:
     st.sampled_from(
         [
             *("xlsx", "xls", "pdf-table", "vmsg", "wechat-csv", "wechat-txt", "csv"),
-            *("wechat-exporter-txt", "wechat-exporter-html", "wechat-html"),
+            *("wechat-exporter-txt", "wechat-exporter-html", "wechat-html", "wechat-dump-txt"),
         ]
     ),
     st.data(),

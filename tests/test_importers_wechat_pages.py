@@ -1,4 +1,5 @@
-"""WeChat chat pages and texts: BlueMatthew/WechatExporter's TXT, HTML and data pages, WeChatMsg's HTML.
+"""WeChat chat pages and texts: BlueMatthew/WechatExporter's TXT, HTML and data pages, WeChatMsg's HTML,
+ppwwyyxx/wechat-dump's TXT.
 
 Files are built here in the shapes the exporters write (see the module docstring of
 `evidence.importers.wechat_pages` for the code and templates each was learned from): the
@@ -20,6 +21,7 @@ from evidence.importers import recognise
 from evidence.importers.limits import MAX_TEXT_CHARS
 from evidence.importers.wechat import MAX_RECORD_CHARS
 from evidence.importers.wechat_pages import (
+    WechatDumpTxt,
     WechatExporterHtml,
     WechatExporterTxt,
     WeChatMsgHtml,
@@ -32,7 +34,7 @@ from tests.test_importers_bounds import SealedStream
 TZ = ZoneInfo("Asia/Shanghai")
 T0 = 1786410600  # 2026-08-11 09:10:00 +08:00
 Output = ParsedEvent | SkippedRecord
-Parser = WechatExporterTxt | WechatExporterHtml | WeChatMsgHtml
+Parser = WechatExporterTxt | WechatExporterHtml | WeChatMsgHtml | WechatDumpTxt
 
 
 def local(epoch: int) -> str:
@@ -455,6 +457,127 @@ def test_wechatmsg_html_broken(data: bytes) -> None:
         list(WeChatMsgHtml().parse(io.BytesIO(data), TZ))
 
 
+# --- ppwwyyxx/wechat-dump (dump-msg.py) ----------
+
+
+def dump_msg(kind: int, who: str, ms: int, text: str, img: str = "") -> str:
+    """`str(WeChatMsg)` and the line break dump-msg.py writes after it: the time is `str()` of the
+    naive local datetime from `createTime` (epoch milliseconds); `|img:` follows when imgPath is set."""
+    created = datetime.fromtimestamp(ms / 1000, TZ).replace(tzinfo=None)
+    line = f"{kind}|{who}:{created}:{text}"
+    if img:
+        line = f"{line.strip()}|img:{img}"
+    return line + "\n"
+
+
+def wechat_dump(lines: list[str], newline: str = "\n", encoding: str = "utf-8") -> bytes:
+    return "".join(lines).replace("\n", newline).encode(encoding)
+
+
+MS0 = T0 * 1000
+
+
+def test_wechat_dump_one_to_one() -> None:
+    card = '<?xml version="1.0"?>\n<msg bigheadimgurl="" nickname="法务-陈&amp;律师" username="wxid_l" />'
+    lines = [
+        dump_msg(
+            1, "催收-小王", MS0 + 123, "你好，你的借款已逾期😡\n\n1|me:2020-01-01 00:00:00:今天必须还款"
+        ),
+        dump_msg(3, "me", MS0 + 60_000, "Image", "THUMBNAIL_DIRPATH://th_1a2b"),
+        dump_msg(34, "催收-小王", MS0 + 61_000, "Voice", "0815a9c3e2"),
+        dump_msg(43, "催收-小王", MS0 + 62_000, "VIDEO FILE", "1517v"),
+        dump_msg(47, "催收-小王", MS0 + 63_000, "Emoji", "9e5f"),
+        dump_msg(48, "催收-小王", MS0 + 64_000, "LOCATION:你家小区 (31.2,121.4)"),
+        dump_msg(49, "催收-小王", MS0 + 65_000, "URL:https://example.cn/曝光"),
+        dump_msg(1090519089, "催收-小王", MS0 + 66_000, "FILE:律师函.pdf"),
+        dump_msg(419430449, "me", MS0 + 67_000, "[Money Transfer]\n转账0.01元"),
+        dump_msg(436207665, "催收-小王", MS0 + 68_000, "[RED ENVELOPE]\n恭喜发财"),
+        dump_msg(50, "催收-小王", MS0 + 69_000, "REQUEST VIDEO CHAT"),
+        dump_msg(42, "催收-小王", MS0 + 70_000, "NAMECARD: " + card),
+        dump_msg(822083633, "催收-小王", MS0 + 71_000, "看清楚了吗"),
+        dump_msg(
+            10002, "催收-小王", MS0 + 72_000, '<sysmsg type="revokemsg"><revokemsg>撤回</revokemsg></sysmsg>'
+        ),
+        dump_msg(570425393, "催收-小王", MS0 + 73_000, "<msg>?</msg>"),
+        dump_msg(1, "me", MS0 + 74_000, "A|b:c"),
+    ]
+    got = events(run(WechatDumpTxt(), wechat_dump(lines)))
+    assert [(e.direction, e.contact, e.text) for e in got] == [
+        ("in", "催收-小王", "你好，你的借款已逾期😡\n\n1|me:2020-01-01 00:00:00:今天必须还款"),
+        ("out", "催收-小王", "[image]"),
+        ("in", "催收-小王", "[voice]"),
+        ("in", "催收-小王", "[video]"),
+        ("in", "催收-小王", "[sticker]"),
+        ("in", "催收-小王", "[location] 你家小区 (31.2,121.4)"),
+        ("in", "催收-小王", "[link] https://example.cn/曝光"),
+        ("in", "催收-小王", "[file] 律师函.pdf"),
+        ("out", "催收-小王", "[transfer] 转账0.01元"),
+        ("in", "催收-小王", "[red packet] 恭喜发财"),
+        ("in", "催收-小王", "[call]"),
+        ("in", "催收-小王", "[contact card] 法务-陈&律师"),
+        ("in", "催收-小王", "看清楚了吗"),
+        ("in", "催收-小王", "[message type 570425393]"),
+        ("out", "催收-小王", "A|b:c"),
+    ]
+    assert all(e.raw_number is None and e.tz_assumed and e.kind == "chat" for e in got)
+    assert got[0].at == datetime(2026, 8, 11, 9, 10, 0, 123_000, tzinfo=TZ)
+    assert got[1].at == datetime(2026, 8, 11, 9, 11, tzinfo=TZ)
+    assert [e.source_ref for e in got[:2]] == ["line 1", "line 4"]
+
+
+def test_wechat_dump_group_windows_gbk() -> None:
+    lines = [
+        dump_msg(1, "张三", MS0, "还钱"),
+        dump_msg(1, "wxid_9x8y7z", MS0 + 1, "第一行\n第二行"),
+        dump_msg(1, "me", MS0 + 2, "好"),
+    ]
+    data = wechat_dump(lines, "\r\n", "gb18030")
+    got = events(run(WechatDumpTxt(), data))
+    assert [(e.direction, e.contact, e.text) for e in got] == [
+        ("in", "张三", "还钱"),
+        ("in", "wxid_9x8y7z", "第一行\n第二行"),
+        ("out", None, "好"),
+    ]
+    assert got[1].at == datetime(2026, 8, 11, 9, 10, 0, 1000, tzinfo=TZ)
+
+
+def test_wechat_dump_bad_record_is_skipped() -> None:
+    data = wechat_dump(
+        [
+            dump_msg(1, "催收", MS0, "一"),
+            "1|催收:2026-08-11 09:10:60:二\n",
+            dump_msg(1, "催收", MS0 + 61_000, "三"),
+        ]
+    )
+    out = run(WechatDumpTxt(), data)
+    assert [(type(o).__name__, o.source_ref if isinstance(o, ParsedEvent) else o.position) for o in out] == [
+        ("ParsedEvent", "line 1"),
+        ("SkippedRecord", "line 2"),
+        ("ParsedEvent", "line 3"),
+    ]
+    assert "二" not in str(out[1])
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"hello\n1|me:2026-08-11 09:10:00:x\n", b"\x00\x01\x02", "1|我 2026-08-11 09:10:00 好\n".encode()],
+)
+def test_wechat_dump_not_one(data: bytes) -> None:
+    with pytest.raises(BadInputError):
+        list(WechatDumpTxt().parse(io.BytesIO(data), TZ))
+
+
+def test_wechat_dump_message_too_long_stops() -> None:
+    lines = [
+        dump_msg(1, "催收", MS0, "一"),
+        dump_msg(1, "催收", MS0 + 1, "x\n" * (MAX_RECORD_CHARS // 2 + 10)),
+    ]
+    out: list[Output] = []
+    with pytest.raises(TruncatedInputError, match="line 2"):
+        out.extend(WechatDumpTxt().parse(SealedStream(wechat_dump(lines)), TZ))
+    assert len(out) == 1
+
+
 # --- recognising the formats ----------
 
 
@@ -471,6 +594,11 @@ def test_recognition_by_content() -> None:
     txt = exporter_txt("催收", [txt_msg("催收", T0, "hi")])
     assert recognised(txt, "index.txt") == "wechat-exporter-txt"
     assert recognised(txt.replace(b"\n", b"\r\n"), "x") == "wechat-exporter-txt"
+    dump = wechat_dump([dump_msg(1, "催收", MS0, "hi"), dump_msg(3, "me", MS0 + 1, "Image", "th_1")])
+    assert recognised(dump, "催收.txt") == "wechat-dump-txt"
+    assert (
+        recognised(wechat_dump([dump_msg(1, "催收", MS0, "hi")], "\r\n", "gb18030"), "x") == "wechat-dump-txt"
+    )
 
 
 @pytest.mark.parametrize(
@@ -480,6 +608,8 @@ def test_recognition_by_content() -> None:
         b'<div class="msg chat left">hi</div></body></html>',
         b"<!doctype html><html><body><script>const chatMessages = [];</script></body></html>",
         "我的笔记 - 微信聊天记录\n\n今天很好\n".encode(),
+        b"12|note: 2026-08-11 09:10:00 meeting\n",
+        b"a|b:2026-08-11 09:10:00:c\n",
     ],
 )
 def test_ordinary_pages_are_not_exports(data: bytes) -> None:

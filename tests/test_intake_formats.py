@@ -126,3 +126,51 @@ def test_a_wechat_export_becomes_chat_events_and_findings(cli_home: Path, tmp_pa
     found = json.loads(run_cli(cli_home, "findings", "--json").stdout)
     assert {f["category"] for f in found} >= {3, 6}
     assert all("微信号wxid_collector01" in f["explanation"] for f in found)
+
+
+def test_wechat_pages_through_add(cli_home: Path, tmp_path: Path) -> None:
+    """A WechatExporter HTML page and a wechat-dump TXT, added together: their messages become events."""
+    from tests.test_importers_wechat_pages import div, dump_msg, exporter_page, text_span, wechat_dump
+
+    t0 = 1786460400  # 2026-08-11 23:00 in Shanghai
+    page = tmp_path / "index.html"
+    page.write_bytes(
+        exporter_page(
+            "催收-小王",
+            [
+                div(
+                    "left",
+                    "1",
+                    "催收-小王",
+                    "wxid_collector01",
+                    t0,
+                    text_span("再不还钱明天就去你单位找你领导"),
+                ),
+                div("right", "1", "我", "my_alias", t0 + 60, text_span("我会还的")),
+            ],
+        )
+    )
+    dump = tmp_path / "催收小李.txt"
+    dump.write_bytes(
+        wechat_dump(
+            [
+                dump_msg(1, "催收-小李", (t0 + 120) * 1000, "今天不还就通知你所有联系人"),
+                dump_msg(3, "me", (t0 + 180) * 1000, "Image", "THUMBNAIL_DIRPATH://th_1"),
+            ]
+        )
+    )
+    r = run_cli(cli_home, "add", "--json", str(page), str(dump))
+    assert r.exit_code == 0, r.output
+    assert [(a["kind"], a["events"]) for a in json.loads(r.stdout)] == [("export", 2), ("export", 2)]
+    listed = json.loads(run_cli(cli_home, "events", "--json").stdout)
+    assert [(e["kind"], e["direction"], e["number"]) for e in listed] == [
+        ("chat", "in", "wechat:wxid_collector01"),
+        ("chat", "out", "wechat:wxid_collector01"),
+        ("chat", "in", None),
+        ("chat", "out", None),
+    ]
+    assert [(e["contact"], e["at"], e["text"]) for e in listed[2:]] == [
+        ("催收-小李", "2026-08-11T23:02:00+08:00", "今天不还就通知你所有联系人"),
+        ("催收-小李", "2026-08-11T23:03:00+08:00", "[image]"),
+    ]
+    assert run_cli(cli_home, "verify").exit_code == 0

@@ -50,6 +50,7 @@ from evidence.importers.tables import HEADER_SEARCH_ROWS, find_layout
 from evidence.importers.vmsg import Vmsg
 from evidence.importers.wechat import WechatExporterIosCsv, WeChatMsgCsv, WeChatMsgTxt, looks_like_wechat
 from evidence.importers.wechat_pages import (
+    WechatDumpTxt,
     WechatExporterHtml,
     WechatExporterTxt,
     WeChatMsgHtml,
@@ -99,6 +100,7 @@ _FORMATS: dict[str, ImportFormat] = {
         WechatExporterTxt(),
         WechatExporterHtml(),
         WeChatMsgHtml(),
+        WechatDumpTxt(),
     )
 }
 
@@ -204,11 +206,11 @@ def _chat_export(head: bytes, name: str) -> Sniffed | None:
 
 
 def _chat_page(head: bytes) -> Sniffed | None:
-    """A WeChat exporter's HTML page, WechatExporter's data page or its TXT."""
+    """A WeChat exporter's HTML page, WechatExporter's data page or its TXT, wechat-dump's TXT."""
     found = looks_like_wechat_page(decode_head(head))
     if found is None:
         return None
-    if found == WechatExporterTxt.name:
+    if found in (WechatExporterTxt.name, WechatDumpTxt.name):
         return Sniffed("export", "text/plain", found)
     if found == WechatExporterHtml.name and not decode_head(head).lstrip("\ufeff \t\r\n").startswith("<"):
         return Sniffed("export", "text/javascript", found)

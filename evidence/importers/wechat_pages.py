@@ -1,5 +1,6 @@
-"""Read the WeChat chat pages and texts of two more exporters: BlueMatthew/WechatExporter's TXT and HTML
-(iPhone, from an iTunes backup) and WeChatMsg / MemoTrace's HTML (Windows WeChat 3.x).
+"""Read the WeChat chat pages and texts of three more exporters: BlueMatthew/WechatExporter's TXT and HTML
+(iPhone, from an iTunes backup), WeChatMsg / MemoTrace's HTML (Windows WeChat 3.x) and
+ppwwyyxx/wechat-dump's TXT (Android, from the phone's decrypted database).
 
 Each layout was learned from the exporter's own code and templates (read, never copied):
 
@@ -72,11 +73,45 @@ Each layout was learned from the exporter's own code and templates (read, never 
   3 music, 5 link, 2000 transfer, 50 call (no ``is_send``: no direction), 0 system (skipped). Some
   fields of links, transfers and calls are written unescaped, so a quote in them breaks the
   record: it is skipped and reading resumes at the next record start (``}, { type:``).
+* ``wechat-dump-txt`` (`WechatDumpTxt`): ppwwyyxx/wechat-dump's text dump, learned from
+  ``dump-msg.py``, ``wechat/msg.py``, ``wechat/parser.py`` and ``README.md``. The tool reads a
+  rooted Android phone's decrypted ``EnMicroMsg.db``; ``dump-msg.py DB OUTPUT_DIR`` needs nothing
+  else and writes every chat at once, one ``OUTPUT_DIR/<chat's name>.txt`` each (the name kept to
+  letters, digits and spaces: ``safe_filename`` in ``wechat/common/textutil.py``), and is the
+  first command the README's "Run" section gives; ``dump-html.py`` (one named chat, and the
+  phone's media folders too) is not read here. The file holds ``str(message)`` and a line break
+  per message (``WeChatMsg.__repr__``): ``{type}|{sender}:{time}:{text}``, then ``|img:{path}``
+  when the message has a media path. It is opened with ``open(path, 'w')``: the platform's
+  encoding and line break, UTF-8 and LF on the Linux/macOS the README targets (GBK and CRLF on a
+  native Windows Python, both read), no BOM. ``type`` is WeChat's Android message type
+  (``TYPE_*`` in ``wechat/msg.py``). ``sender`` is ``me`` for the user's own messages
+  (``isSend``), else the sender's display name: the contact's remark, else nickname
+  (``_parse_contact``); in a group the member's, or their wxid when they are not among the
+  contacts (``_parse_msg_row``). **No WeChat id** otherwise (``raw_number`` None), but a sender flag
+  on every message: ``me`` is "out", any other name "in"; when every other name in the file is one
+  and the same the file is taken as one-to-one and the user's messages get that name as
+  ``contact``. ``time`` is ``str()`` of ``datetime.fromtimestamp(createTime / 1000)``: the dumping
+  computer's local time, no offset (read in the locker's timezone, ``tz_assumed``), as
+  ``YYYY-MM-DD HH:MM:SS`` with ``.ffffff`` when not a whole second (milliseconds are kept). A
+  chat's messages are sorted by that time (``_parse_msg``). The text is written raw, its line
+  breaks included: the lines up to the next message line are its own. In a group the tool cuts
+  the content up to its first line break (the sender's id); it does so on the user's own
+  group messages too, so their first line is missing in the file. System messages (type 10000)
+  are dropped by the tool (``WeChatMsg.filter_type``); a recalled-message notice (10002, or any
+  text starting ``<sysmsg``) is skipped here. Non-text messages are ``msg_str``'s words: ``Image``
+  (3), ``Voice`` (34), ``VIDEO FILE`` (43), ``WeChat VIDEO`` (62), ``Emoji`` (47, 1048625),
+  ``REQUEST VIDEO CHAT`` (50), ``LOCATION SHARING``, ``LOCATION:{place} (x,y)`` (48),
+  ``URL:…``/``FILE:…``/``Link`` (49, 1090519089), ``NAMECARD: {xml}`` (42: the card's nickname is
+  kept), ``[RED ENVELOPE]``/``[Money Transfer]`` and a line with its title or amount (kept), a
+  reply as its own text (822083633), QQ music as JSON (``[music]``); a type the tool does not
+  know is its raw content, read as ``[message type N]``.
 
 Accepted limits, as for the other chat texts: the TXT has no quoting, so a text line of the exact
 shape ``NAME (YYYY-MM-DD HH:MM:SS):…`` is read as a message; a 2025 WechatExporter HTML does not
 escape texts, and a WeChatMsg HTML does not escape some fields, so crafted markup there can read as
-a message of its own. The sealed original keeps the bytes for a human to check.
+a message of its own. In a wechat-dump TXT a text line of the shape ``N|name:YYYY-MM-DD
+HH:MM:SS:…`` with a time not before its message's is read as a message, and a friend whose display
+name is exactly ``me`` is read as the user. The sealed original keeps the bytes for a human to check.
 
 Bounds: files are read in chunks and never whole. A message (TXT lines, HTML element, JSON
 string or object literal) over ``wechat.MAX_RECORD_CHARS`` stops the import with
@@ -86,6 +121,7 @@ reported (`limits.capped`). HTML is read with the standard library's `html.parse
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import re
@@ -108,7 +144,13 @@ from evidence.importers.wechat import (
 )
 from evidence.records import ParsedEvent, SkippedRecord
 
-__all__ = ["WeChatMsgHtml", "WechatExporterHtml", "WechatExporterTxt", "looks_like_wechat_page"]
+__all__ = [
+    "WeChatMsgHtml",
+    "WechatDumpTxt",
+    "WechatExporterHtml",
+    "WechatExporterTxt",
+    "looks_like_wechat_page",
+]
 
 _CHUNK = 1 << 16
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -158,7 +200,8 @@ def looks_like_wechat_page(text_head: str) -> str | None:
 
     A WeChatMsg HTML by its template's chat array and title paragraph; a WechatExporter page by
     its message container and loader; a WechatExporter data page by its first statement; a
-    WechatExporter TXT by its title line, a blank line and a message line.
+    WechatExporter TXT by its title line, a blank line and a message line; a wechat-dump TXT by its
+    first line, a message line (``N|name:YYYY-MM-DD HH:MM:SS:``).
     """
     head = text_head.lstrip("\ufeff")
     if _WECHATMSG_ARRAY in head and '<p id="title">' in head:
@@ -175,6 +218,8 @@ def looks_like_wechat_page(text_head: str) -> str | None:
         and _TXT_MESSAGE.fullmatch(lines[2].rstrip("\r")) is not None
     ):
         return WechatExporterTxt.name
+    if _DUMP_LINE.fullmatch(lines[0].rstrip("\r")) is not None:
+        return WechatDumpTxt.name
     return None
 
 
@@ -880,3 +925,181 @@ def _fields(record: str) -> dict[str, str] | None:
         fields[m[1]] = value[1:-1] if value.startswith("'") else value
         at = m.end()
     return fields if "type" in fields else None
+
+
+# --- ppwwyyxx/wechat-dump TXT ----------
+
+
+# One message's first line: ``type|name:YYYY-MM-DD HH:MM:SS[.ffffff]:text``.
+_DUMP_LINE = re.compile(
+    r"(-?\d{1,10})\|(.*?):(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})(?:\.(\d{6}))?:(.*)", re.DOTALL
+)
+_DUMP_IMG = re.compile(r"\|img:[^\n]*\Z")
+_DUMP_CARD_NAME = re.compile(r'\bnickname="([^"]{1,256})"')
+# wechat-dump's `msg_str` for the types it shows as a word (wechat/msg.py of ppwwyyxx/wechat-dump).
+_DUMP_TYPES = {
+    3: "[image]",
+    34: "[voice]",
+    43: "[video]",
+    62: "[video]",
+    47: "[sticker]",
+    1048625: "[sticker]",
+    50: "[call]",
+    -1879048186: "[location]",
+    1040187441: "[music]",
+}
+_DUMP_SYSTEM_TYPES = frozenset({10000, 10002})
+_DUMP_ME = "me"
+
+
+@dataclass(slots=True)
+class _DumpMessage:
+    line: int
+    kind: str
+    name: str
+    time: str
+    fraction: str
+    lines: list[str]
+    chars: int
+
+
+def _dump_messages(text: io.TextIOWrapper, what: str) -> Iterator[_DumpMessage]:
+    """Every message; `BadInputError` when the file does not begin with one."""
+    count = 0
+    number = 0
+    message: _DumpMessage | None = None
+    while True:
+        room = MAX_RECORD_CHARS - (message.chars if message is not None else 0)
+        line = text.readline(room + 1)
+        if not line:
+            break
+        number += 1
+        if len(line) > room:
+            where = f"the message at line {message.line}" if message is not None else f"line {number}"
+            raise _stop(what, f"{where} is longer than {MAX_RECORD_CHARS:,} characters", count)
+        content = line.rstrip("\r\n")
+        if number == 1:
+            content = content.lstrip("\ufeff")
+        m = _DUMP_LINE.fullmatch(content)
+        # The tool writes a chat's messages sorted by time: a line shaped like a message but earlier
+        # than the one before it is that message's text.
+        if m is not None and (
+            message is None or (m[3], m[4] or "000000") >= (message.time, message.fraction)
+        ):
+            if message is not None:
+                count += 1
+                yield message
+            message = _DumpMessage(number, m[1], m[2], m[3], m[4] or "000000", [m[5]], len(line))
+        elif message is not None:
+            message.lines.append(content)
+            message.chars += len(line)
+        else:
+            raise BadInputError(f"{what} does not begin with a message line; is it a wechat-dump TXT?")
+    if message is not None:
+        yield message
+    elif count == 0:
+        raise BadInputError(f"{what} holds no message")
+
+
+def _dump_text(kind: int, body: str) -> str | None:
+    """The event text of a message of this type as `msg_str` wrote it; None for a system message."""
+    if kind in _DUMP_SYSTEM_TYPES or body.lstrip().startswith("<sysmsg"):
+        return None
+    if kind == 1:
+        return body
+    body = _DUMP_IMG.sub("", body)  # imgPath, added after the text of media messages
+    head, _, rest = body.partition("\n")
+    if kind in _DUMP_TYPES:
+        return _DUMP_TYPES[kind]
+    if kind == 48:
+        place = body.removeprefix("LOCATION:").strip()
+        return f"[location] {place}" if body.startswith("LOCATION:") and place != "unknown" else "[location]"
+    if kind in (49, 1090519089) and body.startswith(("URL:", "FILE:")):
+        marker = "[link]" if body.startswith("URL:") else "[file]"
+        detail = body.partition(":")[2].strip()
+        return f"{marker} {detail}" if detail else marker
+    if kind == 49:
+        return "[link]"
+    if kind == 1090519089:
+        return "[file]"
+    if kind in (436207665, 419430449):
+        marker = "[red packet]" if kind == 436207665 else "[transfer]"
+        detail = rest.strip() if head.strip() in ("[RED ENVELOPE]", "[Money Transfer]") else ""
+        return f"{marker} {detail}" if detail and detail != "None" else marker
+    if kind == 42:
+        m = _DUMP_CARD_NAME.search(body[:_CHUNK])
+        return f"[contact card] {html.unescape(m[1]).strip()}" if m is not None else "[contact card]"
+    if kind == 822083633:
+        return "[reply]" if body.lstrip().startswith("<") else body  # the reply's own text
+    if kind == 16777265:
+        return f"[link] {body.strip()}" if body.strip() else "[link]"
+    return f"[message type {kind}]"
+
+
+class WechatDumpTxt:
+    name = "wechat-dump-txt"
+    _what = "this wechat-dump TXT"
+
+    def parse(self, stream: ExportStream, tz: ZoneInfo) -> Iterator[ParsedEvent | SkippedRecord]:
+        start = stream.tell()
+        others = self._survey(stream)
+        # One-to-one when every message not the user's bears one and the same name.
+        friend = next(iter(others)) if len(others) == 1 else ""
+        stream.seek(start)
+        text, detach = _text(stream, self._what)
+        try:
+            for message in _dump_messages(text, self._what):
+                yield from self._outputs(message, friend, tz)
+        finally:
+            detach()  # the caller owns the stream
+
+    def _survey(self, stream: ExportStream) -> set[str]:
+        """First pass: the names other than the user's ("me"); at most two kept (whether there is
+        exactly one is all that matters)."""
+        text, detach = _text(stream, self._what)
+        others: set[str] = set()
+        try:
+            for message in _dump_messages(text, self._what):
+                if message.name != _DUMP_ME and len(others) < 2:
+                    others.add(message.name[:MAX_TEXT_CHARS].strip())
+        except BadInputError:
+            pass  # the second pass reports it, after the messages before it
+        finally:
+            detach()
+        return others
+
+    @staticmethod
+    def _outputs(message: _DumpMessage, friend: str, tz: ZoneInfo) -> tuple[ParsedEvent | SkippedRecord, ...]:
+        where = f"line {message.line}"
+        try:
+            name = _name(message.name)
+            at = local_time(message.time, tz)
+        except UnreadableRecordError as e:
+            return (SkippedRecord(where, str(e)),)
+        if message.fraction != "000000":
+            at += timedelta(milliseconds=round(int(message.fraction) / 1000))
+        lines = message.lines
+        while len(lines) > 1 and not lines[-1].strip():
+            lines.pop()
+        try:
+            kind = int(message.kind)
+        except ValueError:
+            return (SkippedRecord(where, "the message's type is not a number"),)
+        text = _dump_text(kind, "\n".join(lines))
+        if text is None:
+            return ()
+        if message.name == _DUMP_ME:
+            direction, contact = "out", friend
+        else:
+            direction, contact = "in", name
+        event = ParsedEvent(
+            kind="chat",
+            direction=direction,
+            raw_number=None,
+            at=at,
+            tz_assumed=True,
+            text=text,
+            contact=contact or None,
+            source_ref=where,
+        )
+        return capped(event, where)
