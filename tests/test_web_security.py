@@ -135,6 +135,12 @@ def test_a_cross_site_post_is_refused(server: tuple[TestClient, Secrets, Unlocke
         headers={"origin": "http://evil.example"},
     )
     assert r.status_code == 403 and not session.is_open
+    r = client.post(
+        "/unlock",
+        data={"passphrase": PASSPHRASE, "csrf": keys.csrf},
+        headers={"sec-fetch-site": "cross-site"},
+    )
+    assert r.status_code == 403 and not session.is_open
     # Without the cookie (what SameSite=Strict leaves a cross-site post), even the token fails.
     client.cookies.clear()
     r = client.post("/unlock", data={"passphrase": PASSPHRASE, "csrf": keys.csrf})

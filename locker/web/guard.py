@@ -108,8 +108,13 @@ class Guard:
     async def _csrf(self, scope: Scope, headers: dict[bytes, bytes], receive: Receive) -> Receive | None:
         """The request's `receive` if it carries the CSRF token (header, or a form's field: the form
         is read here, bounded, and handed on unchanged); None if not."""
-        origin = headers.get(b"origin")
-        if origin is not None and origin.removeprefix(b"http://") not in self.hosts:
+        # A browser says where a request comes from; anything but our own page is refused. Under
+        # Referrer-Policy no-referrer Chromium sends `Origin: null` even for our own forms, so
+        # "null" says nothing either way; Sec-Fetch-Site still does.
+        origin = headers.get(b"origin", b"null")
+        if origin != b"null" and origin.removeprefix(b"http://") not in self.hosts:
+            return None
+        if headers.get(b"sec-fetch-site", b"same-origin") not in (b"same-origin", b"none"):
             return None
         if _same(headers.get(CSRF_HEADER.encode(), b"").decode("latin-1") or None, self.keys.csrf):
             return receive

@@ -208,6 +208,9 @@ def make_app(session: Unlocked, keys: Secrets, env_tsa: str | None) -> Starlette
             raise HTTPException(404)
         return Response(found[1], media_type=found[0])
 
+    async def no_icon(request: Request) -> Response:
+        return Response(status_code=204)  # browsers ask for one; a 404 would only be noise
+
     async def on_locked(request: Request, _exc: Exception) -> Response:
         return RedirectResponse("/", status_code=303)
 
@@ -233,6 +236,7 @@ def make_app(session: Unlocked, keys: Secrets, env_tsa: str | None) -> Starlette
         Route("/bundle", bundle, methods=["POST"]),
         Route("/verify", verify, methods=["GET", "POST"]),
         Route("/static/{name:str}", static),
+        Route("/favicon.ico", no_icon),
     ]
     return Starlette(
         routes=routes,
