@@ -16,8 +16,14 @@ from locker.output import status
 def serve(app: AppContext, port: int, no_browser: bool) -> None:
     """Open the locker as a web page on this computer only (127.0.0.1).
 
-    The printed address holds a one-time secret: keep it to yourself. Ctrl-C stops the
-    page and locks the locker."""
+    The printed address holds this start's secret: keep it to yourself. The passphrase is
+    asked on the page; Ctrl-C stops the page and locks the locker.
+
+    \b
+    Example:
+      locker serve
+      locker serve --port 8765 --no-browser
+    """
 
     from locker.web.server import run  # here: the web stack loads only for `serve`
 
