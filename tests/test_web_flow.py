@@ -1,6 +1,7 @@
 """The local web page in a real browser (issue 12, point 4): Debian's chromium driven by
 Playwright, on the demo case, through what a person does: open the printed address, unlock,
-add a screenshot, read the timeline, confirm a finding, download a complaint, verify."""
+add a screenshot, read the timeline, confirm a finding, download a complaint, verify, judge a
+pasted message, switch to English and lock."""
 
 from __future__ import annotations
 
@@ -21,6 +22,10 @@ pytestmark = [
     pytest.mark.skipif(not DEMO.is_dir(), reason="no demo case in ../shared/corpus/demo"),
 ]
 SCREENSHOT = "Screenshot_2026-08-12-22-48-30-517_com.tencent.mm.jpg"
+FAKE_COURT = (  # scripts/demo.sh's fake "mediation" message
+    "【法院调解中心】王五你好，你的欠款已进入诉前调解程序，请2小时内添加调解员微信tj2026并缴纳保证金3000元，"
+    "否则立即冻结名下银行卡并列入失信名单。"
+)
 SHOTS = os.environ.get("LOCKER_WEB_SHOTS")  # a folder to keep screenshots of each page in
 
 
@@ -118,6 +123,14 @@ def test_the_whole_flow_in_a_browser(served: str, tmp_path: Path) -> None:
         page.click("#verify")
         page.wait_for_selector("#verify-result")
         assert "核验通过" in page.inner_text("#verify-result")
+
+        page.click("text=辨别短信真假")
+        page.fill("#sender", "17155550009")
+        page.fill("#text", FAKE_COURT)
+        page.click("#judge")
+        page.wait_for_selector("#triage-result")
+        assert page.locator("#triage-result.bad").count() == 1
+        shot(page, "6-triage")
 
         page.goto(served.split("/start")[0] + "/findings?lang=en")
         assert "Violations" in page.inner_text("h1")

@@ -202,6 +202,15 @@ def make_app(session: Unlocked, keys: Secrets, env_tsa: str | None) -> Starlette
         )
         return page(request, "verify.html", result=views.verified(done.report, done.adopted))
 
+    async def triage(request: Request) -> Response:
+        # Needs no locker: a message is judged and forgotten, locked or not.
+        if request.method == "GET":
+            return page(request, "triage.html", result=None, text="", sender="")
+        form = await _form(request)
+        text, sender = form.get("text", ""), form.get("sender", "").strip()
+        result = await run_in_threadpool(judged.triage, text, sender or None)
+        return page(request, "triage.html", result=result, text=text, sender=sender)
+
     async def static(request: Request) -> Response:
         found = STATIC.get(request.path_params["name"])
         if found is None:
@@ -235,6 +244,7 @@ def make_app(session: Unlocked, keys: Secrets, env_tsa: str | None) -> Starlette
         Route("/report", report, methods=["POST"]),
         Route("/bundle", bundle, methods=["POST"]),
         Route("/verify", verify, methods=["GET", "POST"]),
+        Route("/triage", triage, methods=["GET", "POST"]),
         Route("/static/{name:str}", static),
         Route("/favicon.ico", no_icon),
     ]
