@@ -1,7 +1,7 @@
 """The local web page in a real browser (issue 12, point 4): Debian's chromium driven by
 Playwright, on the demo case, through what a person does: open the printed address, unlock,
-add a screenshot, read the timeline, confirm a finding, download a complaint, verify, judge a
-pasted message, switch to English and lock."""
+add a screenshot, read the timeline, confirm a finding, link a number to the lender, correct
+the profile, download a complaint, verify, judge a pasted message, switch to English and lock."""
 
 from __future__ import annotations
 
@@ -109,6 +109,21 @@ def test_the_whole_flow_in_a_browser(served: str, tmp_path: Path) -> None:
         page.wait_for_selector(f"#{finding_id} .status")
         assert page.inner_text(f"#{finding_id} .status") == "已确认"
         shot(page, "4-findings")
+
+        page.click("text=催收方")
+        assert "好借花" in page.inner_text("ul.parties")
+        page.fill("#party-name", "好借花")
+        page.fill("#party-numbers", "17155550003")
+        page.click("#save-party")
+        page.wait_for_selector("ul.parties")
+        assert "17155550003" in page.inner_text("ul.parties")
+
+        page.click("text=本人信息")
+        assert page.input_value("#profile-name") == "王五"
+        page.fill("#profile-address", "深圳市南山区科技园一路2号")
+        page.click("#save-profile")
+        page.wait_for_selector("#saved")
+        assert page.input_value("#profile-address") == "深圳市南山区科技园一路2号"
 
         page.click("text=投诉材料")
         page.select_option("#channel", "12321")

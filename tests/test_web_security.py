@@ -62,7 +62,19 @@ def unlock(client: TestClient, keys: Secrets) -> None:
     assert r.status_code == 303
 
 
-PAGES = ["/", "/timeline", "/findings", "/reports", "/verify", "/item/1", "/static/app.js", "/nowhere"]
+PAGES = [
+    "/",
+    "/timeline",
+    "/findings",
+    "/reports",
+    "/verify",
+    "/parties",
+    "/profile",
+    "/triage",
+    "/item/1",
+    "/static/app.js",
+    "/nowhere",
+]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -209,7 +221,17 @@ def test_pages_have_no_inline_script_and_no_external_resource(
 ) -> None:
     client, keys, _ = server
     unlock(client, keys)
-    for path in ("/", "/timeline", "/findings", "/reports", "/verify", "/?lang=en"):
+    for path in (
+        "/",
+        "/timeline",
+        "/findings",
+        "/reports",
+        "/verify",
+        "/parties",
+        "/profile",
+        "/triage",
+        "/?lang=en",
+    ):
         html = client.get(path).text
         assert "<script>" not in html and "onclick" not in html and "style=" not in html
         assert "http://" not in html and "https://" not in html and "//" not in html.replace("://", "")

@@ -31,6 +31,7 @@ from starlette.routing import Route
 from locker.app import LockerError, intake, originals, views
 from locker.app import documents as docs
 from locker.app import findings as judged
+from locker.app import parties as people
 from locker.app.vocabulary import CHANNELS, category_names, channel_name
 from locker.web.guard import CSRF_FIELD, FORM_LIMIT, Secrets
 from locker.web.text import LANGUAGES, words
@@ -202,6 +203,37 @@ def make_app(session: Unlocked, keys: Secrets, env_tsa: str | None) -> Starlette
         )
         return page(request, "verify.html", result=views.verified(done.report, done.adopted))
 
+    async def parties(request: Request) -> Response:
+        if request.method == "POST":
+            form = await _form(request)
+            name = form.get("party", "").strip()
+            numbers = [n.strip() for n in re.split(r"[,，\s]+", form.get("numbers", "")) if n.strip()]
+            if not name:
+                raise LockerError("give the party's name")
+            await locked(lambda: people.add_party(session.store, name, numbers))
+            return RedirectResponse("/parties", status_code=303)
+
+        def read() -> tuple[people.PartyListing, list[people.Suggestion]]:
+            return people.list_parties(session.store), people.suggest_numbers(session.store)
+
+        listing, suggested = await locked(read)
+        return page(
+            request,
+            "parties.html",
+            parties=[views.party(p) for p in listing.parties],
+            suggestions=[views.suggestion(x) for x in suggested],
+        )
+
+    async def profile(request: Request) -> Response:
+        if request.method == "POST":
+            form = await _form(request)
+            values = {f: form[f].strip() for f in docs.PROFILE_FIELDS if form.get(f, "").strip()}
+            await locked(lambda: docs.set_profile(session.store, values))
+            return RedirectResponse("/profile?saved=1", status_code=303)
+        current = await locked(lambda: docs.get_profile(session.store))
+        saved = request.query_params.get("saved") == "1"
+        return page(request, "profile.html", profile=current, fields=docs.PROFILE_FIELDS, saved=saved)
+
     async def triage(request: Request) -> Response:
         # Needs no locker: a message is judged and forgotten, locked or not.
         if request.method == "GET":
@@ -245,6 +277,8 @@ def make_app(session: Unlocked, keys: Secrets, env_tsa: str | None) -> Starlette
         Route("/bundle", bundle, methods=["POST"]),
         Route("/verify", verify, methods=["GET", "POST"]),
         Route("/triage", triage, methods=["GET", "POST"]),
+        Route("/parties", parties, methods=["GET", "POST"]),
+        Route("/profile", profile, methods=["GET", "POST"]),
         Route("/static/{name:str}", static),
         Route("/favicon.ico", no_icon),
     ]
