@@ -313,7 +313,8 @@ def _file_name(raw: str) -> str:
 
 class _BodyReader:
     """A request body as the blocking file the vault's sealing thread reads: each read waits for
-    the next chunk from the event loop. Nothing is buffered beyond one chunk."""
+    the next chunk from the event loop and returns at most that chunk (a short read, as a pipe
+    gives), so nothing is buffered or copied beyond one chunk."""
 
     def __init__(self, chunks: AsyncIterator[bytes], loop: asyncio.AbstractEventLoop) -> None:
         self.chunks = chunks
@@ -321,16 +322,24 @@ class _BodyReader:
         self.pending = b""
         self.done = False
 
+    async def _step(self) -> bytes:
+        return await anext(self.chunks)
+
+    def _next(self) -> bytes:
+        try:
+            return asyncio.run_coroutine_threadsafe(self._step(), self.loop).result()
+        except StopAsyncIteration:
+            self.done = True
+            return b""
+
     def read(self, size: int = -1) -> bytes:
-        while not self.done and (size < 0 or len(self.pending) < size):
-            try:
-                chunk: bytes = asyncio.run_coroutine_threadsafe(anext(self.chunks), self.loop).result()  # type: ignore[arg-type]
-            except StopAsyncIteration:
-                self.done = True
-                break
-            self.pending += chunk
         if size < 0:
-            out, self.pending = self.pending, b""
-        else:
-            out, self.pending = self.pending[:size], self.pending[size:]
+            parts = [self.pending]
+            while not self.done:
+                parts.append(self._next())
+            self.pending = b""
+            return b"".join(parts)
+        while not self.pending and not self.done:
+            self.pending = self._next()
+        out, self.pending = self.pending[:size], self.pending[size:]
         return out
