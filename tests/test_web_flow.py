@@ -39,16 +39,20 @@ def demo_home(home: Path) -> Path:
 
 
 @pytest.fixture
-def served(demo_home: Path) -> Iterator[str]:
+def served(demo_home: Path, tmp_path: Path) -> Iterator[str]:
     """`locker serve` as a person starts it (no passphrase in the environment); its address."""
     exe = Path(sys.executable).parent / "locker"
-    with subprocess.Popen(
-        [str(exe), "serve", "--no-browser"],
-        env=cli_env(demo_home, passphrase=None),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    ) as proc:
+    log = tmp_path / "serve.err"
+    with (
+        log.open("w") as err,
+        subprocess.Popen(
+            [str(exe), "serve", "--no-browser"],
+            env=cli_env(demo_home, passphrase=None),
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+        ) as proc,
+    ):
         try:
             assert proc.stdout is not None
             url = proc.stdout.readline().strip()
@@ -57,6 +61,9 @@ def served(demo_home: Path) -> Iterator[str]:
         finally:
             proc.terminate()
             proc.wait(timeout=20)
+    # What the server said: no request line, no number, no message (issue 12: nothing in logs).
+    said = log.read_text()
+    assert "GET " not in said and "POST " not in said and "17155550" not in said and "好借花" not in said
     downloads = demo_home / "web-downloads"  # each download is removed once sent
     assert not downloads.exists() or not any(downloads.iterdir())
 

@@ -191,6 +191,8 @@ def test_an_upload_is_sealed_and_leaves_no_plaintext(
     assert r.status_code == 200
     added = r.json()["added"]
     assert added and added[0]["name"] == "note.txt" and added[0]["size"] == len(marker)
+    again = client.post("/upload?name=copy.txt", content=marker, headers={CSRF_HEADER: keys.csrf}).json()
+    assert again["added"][0]["duplicate"] and again["added"][0]["id"] == added[0]["id"]
     for f in tmp_path.rglob("*"):
         if f.is_file():
             assert b"PLAINTEXT-MARKER" not in f.read_bytes(), f
