@@ -1,7 +1,8 @@
 """The local web page in a real browser (issue 12, point 4): Debian's chromium driven by
 Playwright, on the demo case, through what a person does: open the printed address, unlock,
-add a screenshot, read the timeline, confirm a finding, link a number to the lender, correct
-the profile, download a complaint, verify, judge a pasted message, switch to English and lock."""
+add a screenshot, read the timeline, confirm a finding and dismiss one, link a number to the
+lender, correct the profile, download a complaint and the bundle, verify, judge a pasted
+message, switch to English and lock."""
 
 from __future__ import annotations
 
@@ -116,6 +117,12 @@ def test_the_whole_flow_in_a_browser(served: str, tmp_path: Path) -> None:
         page.wait_for_selector(f"#{finding_id} .status")
         assert page.inner_text(f"#{finding_id} .status") == "已确认"
         shot(page, "4-findings")
+        second = page.locator("section.finding.auto").first
+        second_id = second.get_attribute("id")
+        second.locator("input[name=reason]").fill("这是我自己打的电话")
+        second.locator("button.dismiss").click()
+        page.wait_for_selector(f"#{second_id}.dismissed")
+        assert "这是我自己打的电话" in page.inner_text(f"#{second_id} .why")
 
         page.click("text=催收方")
         assert "好借花" in page.inner_text("ul.parties")
@@ -140,6 +147,11 @@ def test_the_whole_flow_in_a_browser(served: str, tmp_path: Path) -> None:
         download.value.save_as(pdf)
         assert pdf.read_bytes()[:5] == b"%PDF-"
         shot(page, "5-reports")
+        with page.expect_download() as download:
+            page.click("#make-bundle")
+        bundle = tmp_path / "bundle.zip"
+        download.value.save_as(bundle)
+        assert bundle.read_bytes()[:2] == b"PK"
 
         page.click("text=核验")
         page.click("#verify")
