@@ -99,6 +99,17 @@ def test_the_whole_flow_in_a_browser(served: str, tmp_path: Path) -> None:
         page.wait_for_selector("#uploads li.good")
         assert "已加入" in page.inner_text("#uploads")
         shot(page, "2-added")
+        # Dropped files take the same way (a drop event as the browser makes it).
+        page.evaluate(
+            """() => {
+                const dt = new DataTransfer();
+                dt.items.add(new File(["催收记录 dropped note"], "note.txt", {type: "text/plain"}));
+                document.getElementById("drop").dispatchEvent(
+                    new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
+            }"""
+        )
+        page.wait_for_selector("#uploads li:nth-child(2).good")
+        assert "note.txt" in page.inner_text("#uploads li:nth-child(2)")
 
         page.click("text=时间线")
         page.wait_for_selector("table.days")

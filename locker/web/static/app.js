@@ -1,4 +1,4 @@
-// Uploads, one request per file, each with its own progress bar. The body is the file itself
+// Uploads (picked or dropped), one request per file, each with its own progress bar. The body is the file itself
 // (no multipart form): the server seals it into the vault as it arrives.
 "use strict";
 document.addEventListener("DOMContentLoaded", () => {
@@ -49,9 +49,23 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 
-  input.addEventListener("change", async () => {
+  async function uploadAll(files) {
     // One at a time: the locker takes one file after another anyway.
-    for (const file of Array.from(input.files)) await upload(file);
+    for (const file of Array.from(files)) await upload(file);
+  }
+
+  input.addEventListener("change", async () => {
+    await uploadAll(input.files);
     input.value = "";
+  });
+
+  // Files dropped anywhere on the drop zone go the same way.
+  const zone = document.getElementById("drop");
+  zone.addEventListener("dragover", (e) => { e.preventDefault(); zone.classList.add("over"); });
+  zone.addEventListener("dragleave", () => zone.classList.remove("over"));
+  zone.addEventListener("drop", (e) => {
+    e.preventDefault();
+    zone.classList.remove("over");
+    uploadAll(e.dataTransfer.files);
   });
 });
