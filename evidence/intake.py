@@ -532,14 +532,37 @@ def add_file(
     src, st = open_source(path, in_folder)
     with src:
         sealed = hash_and_seal(store, src, st.st_size, progress)
+    return _record_sealed(
+        store, sealed, display_name(path), datetime.fromtimestamp(st.st_mtime, UTC), ocr, folder
+    )
+
+
+def add_stream(
+    store: Store,
+    name: str,
+    src: BinaryIO,
+    size: int,
+    progress: Progress | None = None,
+    ocr: Ocr | None = None,
+) -> AddResult:
+    """Seal one original read from a stream (an upload to the local web page) and record it as
+    `add_file` does. The bytes go straight into the vault's sealed temp object: no plaintext
+    copy is ever written. `size` is the announced size (it sizes the padding); there is no file
+    time, so the capture time comes from the name and the container."""
+    sealed = hash_and_seal(store, src, size, progress)
+    return _record_sealed(store, sealed, name, None, ocr, None)
+
+
+def _record_sealed(
+    store: Store,
+    sealed: SealedTemp,
+    name: str,
+    mtime: datetime | None,
+    ocr: Ocr | None,
+    folder: BackupFolder | None,
+) -> AddResult:
     try:
-        original = Original(
-            display_name(path),
-            sealed.sha256,
-            sealed.size,
-            sealed.path,
-            datetime.fromtimestamp(st.st_mtime, UTC),
-        )
+        original = Original(name, sealed.sha256, sealed.size, sealed.path, mtime)
         return _record(
             store, original, lambda item: store.vault.commit(sealed, item.object_name), ocr, folder
         )

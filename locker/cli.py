@@ -13,7 +13,7 @@ import click
 
 from evidence.database import translate_error
 from evidence.errors import DiskError, ExitCode, LockerError, UsageError
-from locker.commands import complaints, events, findings, stamp, store
+from locker.commands import complaints, events, findings, stamp, store, web
 from locker.context import AppContext, make_context
 from locker.output import printable
 
@@ -53,7 +53,7 @@ def cli(ctx: click.Context, home: Path | None, passphrase_file: Path | None, deb
     ctx.call_on_close(app.close)
 
 
-for module in (store, events, findings, complaints, stamp):
+for module in (store, events, findings, complaints, stamp, web):
     for command in module.COMMANDS:
         cli.add_command(command)
 

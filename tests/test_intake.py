@@ -94,3 +94,30 @@ def test_folders_are_walked(store: Store, tmp_path: Path) -> None:
     (d / ".hidden").write_bytes(b"x")
     batch = intake.add_paths(store, [tmp_path / "Screenshots"])
     assert len(batch.added) == 3 and not batch.failures
+
+
+class _Pipe(io.RawIOBase):
+    """A stream that gives short reads and cannot seek, as an upload's body does."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        out, self.data = self.data[: min(size, 1000)], self.data[min(size, 1000) :]
+        return out
+
+
+def test_a_stream_is_sealed_as_a_file_is(store: Store, tmp_path: Path) -> None:
+    name = "Screenshot_2026-08-12-22-48-30-517_com.tencent.mm.jpg"
+    data = (DEMO / name).read_bytes()
+    streamed = intake.add_stream(store, name, _Pipe(data), len(data))  # type: ignore[arg-type]
+    assert (streamed.size, streamed.kind, streamed.duplicate) == (len(data), "image", False)
+    assert streamed.captured_at is not None and streamed.captured_at.minute == 48  # from the name
+    copy = tmp_path / "copy.jpg"
+    copy.write_bytes(data)
+    again = intake.add_file(store, copy)
+    assert again.duplicate and again.id == streamed.id and again.sha256 == streamed.sha256
+    assert store.vault.temp_files() == []  # the sealed temp went into place, nothing left

@@ -26,8 +26,13 @@ INTERFACE_MAY_IMPORT = (
     "locker.options",
     "locker.output",
     "locker.commands",
+    "locker.web",  # its sibling modules; and `serve`, the command that starts it
     "click",
 )
+# The web page's framework, for `locker/web` only (a click command has no use for it): the ASGI
+# toolkit, its server and the templates. Nothing else third-party, so it still reaches the
+# locker only through locker.app.
+WEB_MAY_IMPORT = ("starlette", "uvicorn", "jinja2")
 # Where SQLAlchemy may be imported: the core that owns the database, and its migrations.
 SQLALCHEMY_HOMES = ("evidence", "migrations")
 PRODUCT = ("locker", "evidence", "complaints", "scripts", "bench")
@@ -59,9 +64,10 @@ def _within(module: str, allowed: tuple[str, ...]) -> bool:
 
 def interface_violations(source: str, name: str) -> list[str]:
     out = []
+    allowed = INTERFACE_MAY_IMPORT + (WEB_MAY_IMPORT if name.startswith("locker/web/") else ())
     for line, module in imported_modules(ast.parse(source)):
         top = module.split(".")[0]
-        if top == "__future__" or top in sys.stdlib_module_names or _within(module, INTERFACE_MAY_IMPORT):
+        if top == "__future__" or top in sys.stdlib_module_names or _within(module, allowed):
             continue
         out.append(f"{name}:{line} imports {module}: go through locker.app")
     return out
@@ -179,6 +185,12 @@ def test_the_application_layer_neither_prints_nor_prompts() -> None:
 )
 def test_an_interface_reaching_past_the_application_layer_is_caught(source: str) -> None:
     assert interface_violations(source, "x.py")
+
+
+def test_the_web_framework_is_for_the_web_page_only() -> None:
+    assert not interface_violations("from starlette.routing import Route\n", "locker/web/pages.py")
+    assert interface_violations("from starlette.routing import Route\n", "locker/commands/x.py")
+    assert interface_violations("from evidence.store import open_store\n", "locker/web/pages.py")
 
 
 def test_sqlalchemy_outside_evidence_is_caught() -> None:

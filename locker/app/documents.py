@@ -10,6 +10,7 @@ from pathlib import Path
 
 from evidence import attribution, custody
 from evidence import profile as core_profile
+from evidence.atomic import private_dir
 from evidence.errors import UsageError
 from evidence.events import parse_when
 from evidence.outputs import check_output_path
@@ -96,6 +97,23 @@ def get_profile(open_store: OpenStore) -> dict[str, str | None]:
     """Every profile field, None when not set."""
     values = core_profile.get_profile(open_store())
     return {f: values.get(f) for f in core_profile.FIELDS}
+
+
+DOWNLOADS_DIR = "web-downloads"
+
+
+def download_folder(open_store: OpenStore) -> Path:
+    """The private folder (inside the locker's own 0700 folder) where the web page writes a
+    report or bundle on its way to the browser; each file is removed once sent."""
+    return private_dir(open_store().home / DOWNLOADS_DIR)
+
+
+def clear_downloads(home: Path) -> None:
+    """Remove what an interrupted download left (called when the page starts and stops)."""
+    folder = home / DOWNLOADS_DIR
+    if folder.is_dir():
+        for f in folder.iterdir():
+            f.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,21 @@ def list_findings(
     return FindingListing(rows, waiting, store.timezone)
 
 
+@dataclass(frozen=True)
+class FindingsWithEvidence:
+    listing: FindingListing
+    events: dict[int, EventRecord]  # the events the findings point at, by id
+
+
+def findings_with_evidence(open_store: OpenStore) -> FindingsWithEvidence:
+    """The findings and the events each rests on (message text, call row), for a page that
+    shows a finding together with its evidence."""
+    listing = list_findings(open_store)
+    wanted = {e for f in listing.findings for e in f.events}
+    rows = events.list_events(open_store(), events.EventFilter())
+    return FindingsWithEvidence(listing, {e.id: e for e in rows if e.id in wanted})
+
+
 def confirm(open_store: OpenStore, finding_id: int) -> None:
     """Confirm a finding: kept across re-runs, marked confirmed in reports (custody logged)."""
     findings.decide(open_store(), finding_id, "confirmed")

@@ -6,11 +6,11 @@ import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
 from evidence import declarations, events, intake, transcripts
-from evidence.errors import ExitCode
+from evidence.errors import ExitCode, LockerError
 from evidence.importers import formats
 from locker.app import Notify, OpenStore
 from locker.app.findings import refresh_findings
@@ -74,6 +74,31 @@ def add(
     return Added(
         list(batch.added), list(batch.failures), list(batch.skipped), store.timezone, max(codes, default=0)
     )
+
+
+def add_upload(
+    open_store: OpenStore,
+    name: str,
+    src: BinaryIO,
+    size: int,
+    *,
+    env_tsa: str | None,
+    notify: Notify,
+) -> Added:
+    """`add` for one file that arrives as a stream (an upload to the local web page): sealed
+    into the vault as it arrives, never written anywhere in plaintext; then the same refresh
+    and stamp as `add`. A bad file is a failure in the result, not an exception."""
+    store = open_store()
+    batch = intake.BatchResult()
+    try:
+        batch.added.append(intake.add_stream(store, name, src, size, None, ocr()))
+    except LockerError as e:
+        batch.failures.append(intake.AddFailure(name, str(e), int(e.exit_code)))
+    if batch.added:
+        refresh_findings(store)
+        auto_stamp(store, env_tsa, notify)
+    codes = [f.exit_code for f in batch.failures] + [ExitCode.BAD_INPUT for r in batch.added if r.warning]
+    return Added(batch.added, batch.failures, [], store.timezone, max(codes, default=0))
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from evidence import custody, keys
-from evidence.store import Store, init_store, open_store_with_identity
+from evidence.store import Store, init_store, open_store, open_store_with_identity, system_clock
 from locker.app import OpenStore
 
 
@@ -18,6 +18,11 @@ def init_locker(
     store, recovery = init_store(home, passphrase, scrypt_log_n, timezone, clock)
     store.close()
     return recovery
+
+
+def unlock(home: Path, passphrase: str, clock: Callable[[], datetime] = system_clock) -> Store:
+    """The locker opened with its passphrase, for an interface that keeps it open (the web page)."""
+    return open_store(home, passphrase, clock)
 
 
 def change_passphrase(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -41,6 +41,21 @@ def show_item(open_store: OpenStore, item_id: int) -> ItemShown:
 def get_original(open_store: OpenStore, item_id: int, out: Path) -> Item:
     """Write an original back out byte for byte, its hash checked first (custody logged)."""
     return items.write_original(open_store(), item_id, out)
+
+
+@dataclass(frozen=True)
+class Viewed:
+    media_type: str
+    size: int
+    chunks: Iterator[bytes]  # each chunk authenticated (age) before it is released
+
+
+def view_original(open_store: OpenStore, item_id: int) -> Viewed:
+    """An original's bytes for showing in the person's own browser (a screenshot, a recording).
+    Not a copy out of the locker, so no custody entry; `get` is for that."""
+    store = open_store()
+    item = items.item_detail(store, item_id).item
+    return Viewed(item.media_type, item.size, store.vault.chunks(item.object_name, store.keys.identity))
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ choices (click.Choice, a web form's options) from these and never spell them aga
 
 from __future__ import annotations
 
-from complaints.channels import CHANNELS
+from complaints.channels import CHANNELS, category_names, channel
 from evidence.config import KEYS as SETTINGS
 from evidence.declarations import DECLARABLE
 from evidence.findings import STATUSES as FINDING_STATUSES
@@ -12,6 +12,12 @@ from evidence.records import CALL_STATUSES, CATEGORIES, DIRECTIONS, EVENT_KINDS
 from evidence.store import DEFAULT_TIMEZONE
 
 SETTING_KEYS = tuple(sorted(SETTINGS))
+
+
+def channel_name(channel_id: str) -> str:
+    """The authority's Chinese name, as the complaint prints it."""
+    return channel(channel_id).name
+
 
 __all__ = [
     "CALL_STATUSES",
@@ -25,4 +31,6 @@ __all__ = [
     "LENDER_TYPES",
     "SETTINGS",
     "SETTING_KEYS",
+    "category_names",
+    "channel_name",
 ]
