@@ -608,14 +608,7 @@ class WechatExporterHtml:
         at = 0
         while True:
             # Skip separators, then read one JSON string (or the array's end).
-            while True:
-                at = _skip(buffer, at, " \t\r\n,")
-                if at < len(buffer):
-                    break
-                more = text.read(_CHUNK)
-                if not more:
-                    raise _stop(self._what, "the file ends inside its message array", count)
-                buffer, at = buffer[at:] + more, 0
+            buffer, at = _next_item(text, buffer, at, self._what, count)
             if buffer[at] == "]":
                 return
             if buffer[at] != '"':
@@ -717,6 +710,19 @@ def _skip(buffer: str, at: int, chars: str) -> int:
     return at
 
 
+def _next_item(text: io.TextIOWrapper, buffer: str, at: int, what: str, count: int) -> tuple[str, int]:
+    """Past the separators to the next item of an array read in chunks: (buffer, its position),
+    reading more as needed; the file ending first stops the import after `count` messages."""
+    while True:
+        at = _skip(buffer, at, " \t\r\n,")
+        if at < len(buffer):
+            return buffer, at
+        more = text.read(_CHUNK)
+        if not more:
+            raise _stop(what, "the file ends inside its message array", count)
+        buffer, at = buffer[at:] + more, 0
+
+
 _STRING_STOP = re.compile(r'["\\]')
 
 
@@ -774,14 +780,7 @@ class WeChatMsgHtml:
         index = 0
         at = 0
         while True:
-            while True:
-                at = _skip(buffer, at, " \t\r\n,")
-                if at < len(buffer):
-                    break
-                more = text.read(_CHUNK)
-                if not more:
-                    raise _stop(self._what, "the file ends inside its message array", count)
-                buffer, at = buffer[at:] + more, 0
+            buffer, at = _next_item(text, buffer, at, self._what, count)
             if buffer[at] == "]":
                 return
             index += 1
