@@ -33,6 +33,9 @@ from evidence.rules.texts import text_hits
 CORPUS = Path(__file__).resolve().parents[1] / "tests" / "data" / "judgement"
 CATEGORIES = (1, 4, 5, 6, 7, 8)
 OFFICIAL_SENDERS = frozenset({"court", "police", "regulator"})  # legal-process claims count from others
+# Senders the findings know to collect: only a collector's number reaches the text findings (its
+# party link, or its other messages are collection), so veiled menace is read with that known.
+COLLECTING_SENDERS = frozenset({"collector", "lender"})
 KEYS = ("id", "text", "sender", "categories", "note", "source")
 TIMING_SECONDS = 0.5  # time spent measuring the cost per message
 
@@ -50,6 +53,10 @@ class Message:
     @property
     def official(self) -> bool:
         return self.sender.strip().lower() in OFFICIAL_SENDERS
+
+    @property
+    def collecting(self) -> bool:
+        return self.sender.strip().lower() in COLLECTING_SENDERS
 
 
 def is_held_out(message_id: str) -> bool:
@@ -113,10 +120,17 @@ def load_corpus(folder: Path) -> tuple[list[Message], list[str], Counter[str]]:
     return messages, problems, per_file
 
 
-def judge(messages: Iterable[Message], catalog: Catalog) -> dict[str, frozenset[int]]:
-    """What today's rules raise for each message (by id)."""
+def judge(
+    messages: Iterable[Message], catalog: Catalog, speaker_known: bool = True
+) -> dict[str, frozenset[int]]:
+    """What today's rules raise for each message (by id): as the text findings judge it, with a
+    collector's or lender's number known to collect; or, speaker_known False, on the words alone,
+    as when a number is first met."""
     return {
-        m.id: frozenset(h.category for h in text_hits(m.text, catalog.judgement, official_sender=m.official))
+        m.id: frozenset(
+            h.category
+            for h in text_hits(m.text, catalog.judgement, m.official, speaker_known and m.collecting)
+        )
         for m in messages
     }
 
@@ -270,13 +284,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         "with the model's suggestions counted as raised (never filed: the user confirms or dismisses each):"
     )
     print_table(chosen, suggested_too, names)
+    print()
+    print("on the words alone (the sender's role unknown, as when a number is first met):")
+    print_table(chosen, judge(chosen, catalog, speaker_known=False), names)
 
-    seconds, rounds = per_message_seconds(chosen, lambda m: text_hits(m.text, catalog.judgement, m.official))
+    seconds, rounds = per_message_seconds(
+        chosen, lambda m: text_hits(m.text, catalog.judgement, m.official, m.collecting)
+    )
 
     def cold(m: Message) -> None:  # a text never seen before: normalisation and sounds from scratch
         for memo in (normalise, phonetic, variants, heard_span):
             memo.cache_clear()
-        text_hits(m.text, catalog.judgement, m.official)
+        text_hits(m.text, catalog.judgement, m.official, m.collecting)
 
     cold_seconds, _ = per_message_seconds(chosen, cold)
     print(

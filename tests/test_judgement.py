@@ -20,7 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evidence.records import EventRecord
+from evidence.records import EventRecord, PartyRecord
 from evidence.resources import template_path
 from evidence.rules import RuleSettings, apply_rules, load_catalog
 from evidence.rules.texts import (
@@ -107,6 +107,30 @@ def test_official_senders_never_raise_legal_process_claims() -> None:
     notice = "您与某小额贷款公司借款合同纠纷一案已立案，请按传票时间到庭。"
     assert 7 in cats(notice, official=False)
     assert 7 not in cats(notice, official=True)
+
+
+def test_pinyin_is_read_the_shortest_way_before_a_longer_reading() -> None:
+    # "lianxi" is lian|xi (联系), not li|an|xi (立案 + xi); spaced "li an" is still 立案
+    assert cats("不还就lianxi你家里人和同shi") == cats("不还就联系你家里人和同事") == {1}
+    assert 7 in cats("你的案子已经li an了，等着收传票")
+
+
+def test_a_question_about_what_someone_said_of_the_reader_does_not_deny_asking_them() -> None:
+    # the question mark taunts about the borrower, the neighbours were asked all the same
+    assert 1 in cats("刚去过你家了，邻居说你们很少回来？别以为躲得掉。")
+    assert 1 not in cats("你们会去问我邻居吗？")
+
+
+def test_veiled_menace_is_read_as_menace_only_from_a_known_collector() -> None:
+    judgement = load_judgement()
+    veiled = "你那辆新买的电动车挺好看的，希望它一直好好的"
+    assert 5 in {h.category for h in text_hits(veiled, judgement, False, known_collector=True)}
+    assert not text_hits(veiled, judgement, False)  # a friend's small talk, on the words alone
+    party = [PartyRecord("好借花", ("17155550099",))]
+    linked = replace(sms(veiled), party="好借花")
+    assert 5 in {f.category for f in apply_rules([linked], party, RuleSettings(TZ))}
+    # a number whose only message is this is not made a collector by it
+    assert not [f for f in apply_rules([sms(veiled)], [], RuleSettings(TZ)) if f.category == 5]
 
 
 # --- findings say which words and which rule --------------------------------------------------
@@ -290,7 +314,7 @@ def _bench():  # type: ignore[no-untyped-def]
 # Not met yet (the closing note of issue 9 has the table); this floor is what the judgement
 # reached when it landed, so a change that loses ground fails here.
 FLOOR_PRECISION = {1: 0.85, 4: 0.82, 5: 0.80, 6: 0.84, 7: 0.93, 8: 0.90}
-FLOOR_RECALL = {1: 0.50, 4: 0.58, 5: 0.48, 6: 0.62, 7: 0.84, 8: 0.74}
+FLOOR_RECALL = {1: 0.58, 4: 0.62, 5: 0.52, 6: 0.66, 7: 0.84, 8: 0.74}
 FLOOR_FALSE_ALARMS = 0.09
 
 

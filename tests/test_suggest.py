@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CATEGORIES = {1, 4, 5, 6, 7, 8}
 CORPUS = ROOT / "tests" / "data" / "judgement"
 
-ARSON = "你那间小卖部生意不错啊，就是木头房子，一把火的事，你自己掂量"  # veiled arson threat
+ARSON = "你那间小卖部生意不错啊，就是木头房子，哪天着了火可就可惜了，你自己掂量"  # veiled arson threat
 DELIVERY = "【顺丰速运】您的快递已到达小区东门丰巢柜，取件码8812，请及时取件"
 INNOCENT = [
     DELIVERY,

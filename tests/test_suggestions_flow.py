@@ -19,7 +19,7 @@ from tests.test_intake_exports import backup
 
 TZ = ZoneInfo("Asia/Shanghai")
 # A veiled arson threat no cue reads as a threat, and a plain new-loan push the model knows.
-VEILED = "你那个小破店生意挺好，一把火的事而已"
+VEILED = "你那个小破店生意挺好，哪天着了火可就可惜了"
 
 
 def event(text: str, direction: str = "in", number_class: str = "mobile") -> EventRecord:
@@ -72,4 +72,4 @@ def test_suggestions_stay_out_of_findings_and_reports_until_confirmed(cli_home: 
     assert run_cli(cli_home, "report", "--to", "police", "--party", "好借花", "-o", str(out)).exit_code == 0
     text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
     flat = text.replace("\n", "")  # lines wrap anywhere in Chinese
-    assert "一把火的事" in flat and "已由本人确认" in flat and "统计模型的提示" in flat
+    assert "着了火" in flat and "已由本人确认" in flat and "统计模型的提示" in flat

@@ -140,7 +140,11 @@ def text_findings(
         elif not (e.direction == "in" and e.number in who):
             continue
         official = e.number_class == "court"
-        hits = judge.hits(e.text, official)
+        party = who.get(e.number) if e.number else screenshot_party(e.text, parties)
+        # A number here is a collector's (`who`); a screenshot's sender is one when it shows a
+        # party's name or signature. Veiled menace is read as menace only from them.
+        collector = e.number in who if e.number else party is not None
+        hits = judge.hits(e.text, official, collector)
         suggestions = () if official else judge.suggestions(e.text, hits)
         if not hits and not suggestions:
             continue
@@ -148,7 +152,6 @@ def text_findings(
         name = names.get(e.number)
         if name is None:
             name = names[e.number] = describe(e, who)
-        party = who.get(e.number) if e.number else screenshot_party(e.text, parties)
         said = SAID.get(e.kind, SAID_DEFAULT)
         for hit in hits:
             rule = by_category[hit.category]

@@ -99,6 +99,9 @@ class Cue:
     unless: re.Pattern[str] | None  # cancels the cue when it occurs in the same sentence
     gate: re.Pattern[str] | None  # words every match holds one of (a fast first look), if known
     starts: re.Pattern[str] | None = None  # how every match starts, if known
+    # Only for a sender already known to collect (a party's number, or one whose other messages
+    # are collection): "新家挺不错啊" is menace from a collector and small talk from a friend.
+    collector_only: bool = False
 
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
         """pattern.finditer(text), the same matches in the same order, tried only where a match
@@ -213,7 +216,9 @@ def read_judgement(folder: Path) -> Judgement:
         _add_words(data.get("words", {}), local, local_plain, f"category-{category}.toml")
         for raw in data["cue"]:
             where = f"category-{category}.toml cue {raw.get('id')}"
-            unknown = set(raw) - {"id", "act", "pattern", "context", "unless"}
+            unknown = set(raw) - {"id", "act", "pattern", "context", "unless", "speaker"}
+            if raw.get("speaker", "any") not in ("any", "collector"):
+                raise JudgementError(f'{where}: speaker is "any" or "collector"')
             if unknown or not {"id", "act", "pattern"} <= set(raw):
                 raise JudgementError(f"{where}: needs id, act, pattern; unknown keys {sorted(unknown)}")
             if raw["id"] in seen:
@@ -233,6 +238,7 @@ def read_judgement(folder: Path) -> Judgement:
                     _compile(_alternatives(raw["unless"]), local, where) if "unless" in raw else None,
                     _literal_pattern(anchors) if anchors else None,
                     starts,
+                    raw.get("speaker") == "collector",
                 )
             )
     known = [a for a in required if a is not None]
@@ -447,39 +453,50 @@ def _restore_sounds(text: str, sounds: tuple[Sound, ...], offsets: list[int] | N
     """Words written by sound (通讯路, tong xun lu, 上mén) replaced by the word they sound like;
     offsets, when given, are kept in step."""
     spoken = phonetic(text)
-    for sound in sounds:
-        if sound.spoken not in spoken or sound.phrase in text:
-            continue
-        span = heard_span(text, sound.phrase)
-        if span is None:
-            continue
-        a, b = span
-        # Two syllables collide with everyday words (加人 for 家人): heard only where Latin
-        # letters show the sender spelled it out (上men, li案).
-        if sound.syllables < 3 and not _LATIN.search(text, a, b):
-            continue
-        if not _on_syllable_breaks(text, a, b):
-            continue
-        text = text[:a] + sound.phrase + text[b:]
-        if offsets is not None:
-            offsets[a:b] = [offsets[a]] * (len(sound.phrase) - 1) + [offsets[b - 1]]
+    heard = [s for s in sounds if s.spoken in spoken]
+    # First the phrases that pinyin read the shortest way holds syllable for syllable, then the
+    # rest: "lianxi" is 联系 before li + an can make it 立案; "li an", its space normalised away,
+    # is still 立案 when nothing else is heard there.
+    for exact in (True, False):
+        for sound in heard:
+            if sound.phrase in text:
+                continue
+            span = heard_span(text, sound.phrase)
+            if span is None:
+                continue
+            a, b = span
+            # Two syllables collide with everyday words (加人 for 家人): heard only where Latin
+            # letters show the sender spelled it out (上men, li案).
+            if sound.syllables < 3 and not _LATIN.search(text, a, b):
+                continue
+            if not _on_syllable_breaks(text, a, b, sound.syllables if exact else None):
+                continue
+            text = text[:a] + sound.phrase + text[b:]
+            if offsets is not None:
+                offsets[a:b] = [offsets[a]] * (len(sound.phrase) - 1) + [offsets[b - 1]]
     return text
 
 
 _LATIN_RUN = re.compile(r"[a-z]+")
 
 
-def _on_syllable_breaks(text: str, a: int, b: int) -> bool:
-    """Whether a heard span starts and ends between syllables of any pinyin it cuts through:
-    "lianxi" (联系) holds no 立案, though li + an can be heard in it."""
+def _on_syllable_breaks(text: str, a: int, b: int, syllables: int | None) -> bool:
+    """Whether a heard span starts and ends between syllables of any pinyin it cuts through, and,
+    when `syllables` is given, holds that many read the shortest way: "lianxi" (联系) holds no
+    立案, though li + an can be heard in it; nor does "lian" alone, one syllable."""
+    heard = b - a - sum(len(run.group()) for run in _LATIN_RUN.finditer(text, a, b))  # characters
     for run in _LATIN_RUN.finditer(text):
-        breaks = None
+        if run.end() <= a or run.start() >= b:
+            continue
+        breaks = latin_breaks(run.group())
+        if breaks is None:
+            return False
         for edge in (a, b):
-            if run.start() < edge < run.end():
-                breaks = breaks if breaks is not None else latin_breaks(run.group())
-                if breaks is None or edge - run.start() not in breaks:
-                    return False
-    return True
+            if run.start() < edge < run.end() and edge - run.start() not in breaks:
+                return False
+        lo, hi = max(a, run.start()) - run.start(), min(b, run.end()) - run.start()
+        heard += sum(1 for k in breaks if lo < k <= hi)
+    return syllables is None or heard == syllables
 
 
 def _sentences(text: str, sounds: tuple[Sound, ...]) -> list[_Sentence]:
@@ -544,8 +561,12 @@ QUESTION_TAG_CHARS = 5  # 是吗, 对吗, 是真的吗: a last clause this short
 def _questioned(text: str, b: int) -> bool:
     """Whether a question mark ending the sentence asks about the act ending at b: it does when
     the act is in the last clause, or the last clause is a tag. "上午去了你家，邻居说你跑了？"
-    states the visit and taunts after it; "你们明天上门，是真的吗？" asks about it."""
+    states the visit and taunts after it; "你们明天上门，是真的吗？" asks about it. An act that
+    tells what was said of the reader ("邻居说你们很少回来？", "你同事说你请假了？") is not asked
+    about: the question is the taunt about what follows it."""
     last = text.rfind("，") + 1
+    if b > last and text.startswith(("你", "您"), b) and len(text) - b > QUESTION_TAG_CHARS:
+        return False
     return b > last or len(text) - last <= QUESTION_TAG_CHARS
 
 
@@ -565,9 +586,14 @@ def _may_hold(j: Judgement, text: str) -> bool:
     return any(s.spoken in spoken for s in j.sounds)
 
 
-def text_hits(text: str, judgement: Judgement, official_sender: bool) -> list[TextHit]:
+def text_hits(
+    text: str, judgement: Judgement, official_sender: bool, known_collector: bool = False
+) -> list[TextHit]:
     """The categories a message commits, one hit each; nothing from an official sender (a court's,
-    police station's or regulator's own number), whose legal-process notices are what they say."""
+    police station's or regulator's own number), whose legal-process notices are what they say.
+    known_collector: the sender is known to collect (linked to a party, or its other messages are
+    collection), so veiled menace and insult read as what they are (cues with speaker =
+    "collector"); without it those cues are not tried."""
     if official_sender or not _may_hold(judgement, text):
         return []  # a court's own number does not impersonate one, nor harass on its own behalf
     sentences = _sentences(text, judgement.sounds)
@@ -576,17 +602,24 @@ def text_hits(text: str, judgement: Judgement, official_sender: bool) -> list[Te
         return []
     hits = []
     for cues in judgement.cues.values():
-        hit = _first_hit(judgement, cues, sentences, whole, text)
+        hit = _first_hit(judgement, cues, sentences, whole, text, known_collector)
         if hit is not None:
             hits.append(hit)
     return hits
 
 
 def _first_hit(
-    j: Judgement, cues: tuple[Cue, ...], sentences: list[_Sentence], whole: str, original: str
+    j: Judgement,
+    cues: tuple[Cue, ...],
+    sentences: list[_Sentence],
+    whole: str,
+    original: str,
+    known_collector: bool,
 ) -> TextHit | None:
     for s in sentences:
         for cue in cues:
+            if cue.collector_only and not known_collector:
+                continue
             if cue.gate is not None and cue.gate.search(s.text) is None:
                 continue
             for m in cue.finditer(s.text):
@@ -615,7 +648,7 @@ class TextJudge:
 
     def __init__(self, judgement: Judgement | None = None) -> None:
         self._judgement = judgement  # loaded on the first text: pypinyin's tables cost ~30 MB
-        self._masked: dict[tuple[bytes, bool], tuple[str, list[TextHit]]] = {}
+        self._masked: dict[tuple[bytes, bool, bool], tuple[str, list[TextHit]]] = {}
         self._suggested: dict[bytes, tuple[Suggestion, ...]] = {}
 
     def suggestions(self, text: str, hits: list[TextHit]) -> tuple[Suggestion, ...]:
@@ -627,15 +660,15 @@ class TextJudge:
             found = self._suggested[key] = tuple(suggested(text, {h.category for h in hits}))
         return found
 
-    def hits(self, text: str, official_sender: bool) -> list[TextHit]:
+    def hits(self, text: str, official_sender: bool, known_collector: bool = False) -> list[TextHit]:
         # Cues never read digits' values, so messages that differ only in amounts, dates or case
         # numbers share one judgement: a collector's template is judged once however often sent.
-        key = (masked_key(text), official_sender)
+        key = (masked_key(text), official_sender, known_collector)
         known = self._masked.get(key)
         if known is None:
             if self._judgement is None:
                 self._judgement = load_judgement()
-            found = text_hits(text, self._judgement, official_sender)
+            found = text_hits(text, self._judgement, official_sender, known_collector)
             self._masked[key] = (text, found)
             return found
         template, found = known
