@@ -126,6 +126,9 @@ def test_veiled_menace_is_read_as_menace_only_from_a_known_collector() -> None:
     veiled = "你那辆新买的电动车挺好看的，希望它一直好好的"
     assert 5 in {h.category for h in text_hits(veiled, judgement, False, known_collector=True)}
     assert not text_hits(veiled, judgement, False)  # a friend's small talk, on the words alone
+    # put as a question, it is still the menace: the question is how it is made
+    asked = "你的车还停在小区地下车库吧，车胎最近还好吗？"
+    assert 5 in {h.category for h in text_hits(asked, judgement, False, known_collector=True)}
     party = [PartyRecord("好借花", ("17155550099",))]
     linked = replace(sms(veiled), party="好借花")
     assert 5 in {f.category for f in apply_rules([linked], party, RuleSettings(TZ))}

@@ -102,6 +102,8 @@ class Cue:
     # Only for a sender already known to collect (a party's number, or one whose other messages
     # are collection): "新家挺不错啊" is menace from a collector and small talk from a friend.
     collector_only: bool = False
+    # A question does not set it aside: veiled menace is put as one (车胎最近还好吗？).
+    rhetorical: bool = False
 
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
         """pattern.finditer(text), the same matches in the same order, tried only where a match
@@ -216,7 +218,7 @@ def read_judgement(folder: Path) -> Judgement:
         _add_words(data.get("words", {}), local, local_plain, f"category-{category}.toml")
         for raw in data["cue"]:
             where = f"category-{category}.toml cue {raw.get('id')}"
-            unknown = set(raw) - {"id", "act", "pattern", "context", "unless", "speaker"}
+            unknown = set(raw) - {"id", "act", "pattern", "context", "unless", "speaker", "rhetorical"}
             if raw.get("speaker", "any") not in ("any", "collector"):
                 raise JudgementError(f'{where}: speaker is "any" or "collector"')
             if unknown or not {"id", "act", "pattern"} <= set(raw):
@@ -239,6 +241,7 @@ def read_judgement(folder: Path) -> Judgement:
                     _literal_pattern(anchors) if anchors else None,
                     starts,
                     raw.get("speaker") == "collector",
+                    raw.get("rhetorical") is True,
                 )
             )
     known = [a for a in required if a is not None]
@@ -534,8 +537,9 @@ def _offsets(original: str, s: _Sentence, sounds: tuple[Sound, ...]) -> list[int
     return offsets
 
 
-def _asserted(stance: Stance, s: _Sentence, a: int, b: int) -> bool:
-    """Whether the sentence asserts the act at a:b, rather than denying, asking or reporting it."""
+def _asserted(stance: Stance, s: _Sentence, a: int, b: int, rhetorical: bool = False) -> bool:
+    """Whether the sentence asserts the act at a:b, rather than denying, asking or reporting it;
+    rhetorical: a question still asserts it."""
     text = s.text
     clause = text.rfind("，", 0, a) + 1
     scope = text[clause:a]
@@ -551,6 +555,8 @@ def _asserted(stance: Stance, s: _Sentence, a: int, b: int) -> bool:
         return False
     if stance.reporting.search(text, 0, a):
         return False
+    if rhetorical:
+        return True
     asking = (s.question and _questioned(text, b)) or stance.asking.search(text)
     return not asking or bool(stance.rhetorical.search(text))
 
@@ -627,7 +633,7 @@ def _first_hit(
                     break
                 if cue.context is not None and not cue.context.search(whole):
                     break
-                if not _asserted(j.stance, s, m.start(), m.end()):
+                if not _asserted(j.stance, s, m.start(), m.end(), cue.rhetorical):
                     continue
                 offsets = _offsets(original, s, j.sounds)
                 a = offsets[m.start()] if m.start() < len(offsets) else len(original)
