@@ -25,11 +25,13 @@ import re._compiler as _sre_compiler  # compiles a parsed pattern: each cue is p
 import re._constants as _sre  # the parsed form of a pattern, to find the words it requires
 import re._parser as _sre_parser
 import tomllib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from functools import cache, partial
 from pathlib import Path
 from typing import Any
+
+import ahocorasick
 
 from evidence.resources import template_path
 from evidence.rules.normalise import (
@@ -88,6 +90,11 @@ class TextHit:
         )
 
 
+# What a text must hold for a pattern to match in it: any one of these conjunctions, each a word
+# of every one of its sets (see _gate).
+Gate = tuple[tuple[frozenset[str], ...], ...]
+
+
 @dataclass(frozen=True)
 class Cue:
     id: str
@@ -97,13 +104,24 @@ class Cue:
     source: str  # the pattern with its word lists written out
     context: re.Pattern[str] | None  # must occur somewhere in the message
     unless: re.Pattern[str] | None  # cancels the cue when it occurs in the same sentence
-    gate: re.Pattern[str] | None  # words every match holds one of (a fast first look), if known
+    # What every match holds (a fast first look), if known: conjunctions of word sets; the cue is
+    # tried only on a sentence holding a word of each set of one of them.
+    gate: Gate | None
     starts: re.Pattern[str] | None = None  # how every match starts, if known
+    context_gate: Gate | None = None  # what a text holds where context matches, if known
+    unless_gate: Gate | None = None  # ... where unless matches
     # Only for a sender already known to collect (a party's number, or one whose other messages
     # are collection): "新家挺不错啊" is menace from a collector and small talk from a friend.
     collector_only: bool = False
     # A question does not set it aside: veiled menace is put as one (车胎最近还好吗？).
     rhetorical: bool = False
+
+    def may_match(self, text: str) -> bool:
+        """False only where no match can be: for each conjunction of the gate, the text lacks
+        every word of one of its sets."""
+        if self.gate is None:
+            return True
+        return any(all(any(w in text for w in words) for words in c) for c in self.gate)
 
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
         """pattern.finditer(text), the same matches in the same order, tried only where a match
@@ -145,10 +163,128 @@ class Sound:
 
 @dataclass(frozen=True)
 class Judgement:
+    """The cues by category, the stance and the sounds; and, worked out from them, the first look
+    that picks which cues to try on a sentence. With first_look False every cue is tried on every
+    sentence and every sound looked for one by one: slow, and the reference the first look is
+    tested against (it must never change a hit)."""
+
     cues: dict[int, tuple[Cue, ...]]
     stance: Stance
     sounds: tuple[Sound, ...]
-    gate: re.Pattern[str] | None  # words any cue's match holds: one pass rules out most messages
+    first_look: bool = True
+    # per category, the numbers of its first and after its last cue; cues by number
+    ranges: dict[int, tuple[int, int]] = field(init=False, repr=False, compare=False)
+    numbered: tuple[Cue, ...] = field(init=False, repr=False, compare=False)
+    always: frozenset[int] = field(init=False, repr=False, compare=False)  # cues with no gate
+    # by cue number, the conjunctions' bits of its unless and context gates (None: no gate, search)
+    unless_bits: tuple[tuple[int, ...] | None, ...] = field(init=False, repr=False, compare=False)
+    context_bits: tuple[tuple[int, ...] | None, ...] = field(init=False, repr=False, compare=False)
+    # the gates' words, each with the bits of the word sets it is in and the conjunctions (bits,
+    # cue number) that wait for it: a cue is tried on a sentence where one of its conjunctions
+    # has all its bits found
+    gate_words: WordFinder = field(init=False, repr=False, compare=False)
+    sound_words: WordFinder | None = field(init=False, repr=False, compare=False)  # spoken → bit
+
+    def __post_init__(self) -> None:
+        set_bits: dict[frozenset[str], int] = {}
+        waiting: dict[frozenset[str], list[tuple[int, int]]] = {}  # conjunctions by one of their sets
+        ranges: dict[int, tuple[int, int]] = {}
+        numbered: list[Cue] = []
+        always: set[int] = set()
+        for category, cues in self.cues.items():
+            ranges[category] = (len(numbered), len(numbered) + len(cues))
+            for cue in cues:
+                number = len(numbered)
+                numbered.append(cue)
+                if not self.first_look or not cue.gate:
+                    always.add(number)
+                    continue
+                for conjunction in cue.gate:
+                    if not conjunction:
+                        always.add(number)
+                        continue
+                    bits = 0
+                    for word_set in conjunction:
+                        bits |= set_bits.setdefault(word_set, 1 << len(set_bits))
+                    waiting.setdefault(_best_set(conjunction), []).append((bits, number))
+
+        def gate_bits(gate: Gate | None, whole: bool) -> tuple[int, ...] | None:
+            # A context is looked for in the sentences joined by "。": a word found there but in
+            # no sentence would have to hold "。"; such a gate is not used.
+            if not self.first_look or not gate or any(not c for c in gate):
+                return None
+            if whole and any("。" in w for c in gate for word_set in c for w in word_set):
+                return None
+            out = []
+            for conjunction in gate:
+                bits = 0
+                for word_set in conjunction:
+                    bits |= set_bits.setdefault(word_set, 1 << len(set_bits))
+                out.append(bits)
+            return tuple(out)
+
+        unless_bits = tuple(gate_bits(cue.unless_gate, False) for cue in numbered)
+        context_bits = tuple(gate_bits(cue.context_gate, True) for cue in numbered)
+        words: dict[str, tuple[int, list[tuple[int, int]]]] = {}
+        for word_set, bit in set_bits.items():
+            for word in word_set:
+                known, wait = words.get(word, (0, []))
+                words[word] = (known | bit, wait + waiting.get(word_set, []))
+        spoken: dict[str, int] = {}
+        for i, sound in enumerate(self.sounds):
+            spoken[sound.spoken] = spoken.get(sound.spoken, 0) | 1 << i
+        object.__setattr__(self, "ranges", ranges)
+        object.__setattr__(self, "numbered", tuple(numbered))
+        object.__setattr__(self, "always", frozenset(always))
+        object.__setattr__(self, "unless_bits", unless_bits)
+        object.__setattr__(self, "context_bits", context_bits)
+        object.__setattr__(self, "gate_words", WordFinder({w: (b, tuple(c)) for w, (b, c) in words.items()}))
+        object.__setattr__(self, "sound_words", WordFinder(spoken) if self.first_look else None)
+
+    def cues_to_try(self, sentence: str) -> tuple[list[int], int]:
+        """The numbers of the cues that may match in a sentence, in order, and the bits of the
+        gates' word sets it holds (for may_find)."""
+        found = 0
+        waiting = []
+        for _end, (bits, wait) in self.gate_words.iter(sentence):
+            found |= bits
+            if wait:
+                waiting.append(wait)
+        ok = set(self.always)
+        for wait in waiting:
+            ok.update(number for bits, number in wait if found & bits == bits)
+        return sorted(ok), found
+
+
+def _may_find(conjunctions: tuple[int, ...] | None, found: int) -> bool:
+    """Whether a text whose gate bits are found may hold a match of a pattern with this gate."""
+    return conjunctions is None or any(found & bits == bits for bits in conjunctions)
+
+
+class WordFinder:
+    """Which of a fixed set of words occur in a text, all of them in one pass (Aho-Corasick: so
+    overlapping words are all found), each with the value it was given."""
+
+    def __init__(self, words: dict[str, Any]) -> None:
+        self._automaton: Any = None
+        if words:
+            self._automaton = ahocorasick.Automaton()
+            for word, value in words.items():
+                if not word:
+                    raise ValueError("an empty word occurs everywhere")
+                self._automaton.add_word(word, value)
+            self._automaton.make_automaton()
+
+    def iter(self, text: str) -> Iterator[tuple[int, Any]]:
+        """(where the word ends, its value) for every occurrence of every word."""
+        return self._automaton.iter(text) if self._automaton is not None else iter(())
+
+    def found(self, text: str) -> int:
+        """The values (bits) of the words that occur, OR'ed."""
+        bits = 0
+        for _end, word_bits in self.iter(text):
+            bits |= word_bits
+        return bits
 
 
 def _expand(pattern: str, words: dict[str, str], where: str) -> str:
@@ -159,6 +295,18 @@ def _expand(pattern: str, words: dict[str, str], where: str) -> str:
         return f"(?:{words[name]})"
 
     return _PLACEHOLDER.sub(sub, pattern)
+
+
+def _compile_gated(pattern: str, words: dict[str, str], where: str) -> tuple[re.Pattern[str], Gate | None]:
+    """A pattern and its gate, from one parse."""
+    try:
+        parsed = _sre_parser.parse(_expand(pattern, words, where))
+    except re.error as e:
+        raise JudgementError(f"{where}: {e}") from None
+    compiled = _sre_compiler.compile(parsed)
+    if parsed.state.flags & _sre.SRE_FLAG_IGNORECASE or _folds_case(parsed):
+        return compiled, None
+    return compiled, _gate(parsed)
 
 
 def _compile(pattern: str, words: dict[str, str], where: str) -> re.Pattern[str]:
@@ -207,7 +355,6 @@ def read_judgement(folder: Path) -> Judgement:
             raise JudgementError(f"sounds: {phrase!r} is one syllable: every text has one")
         sounds.append(Sound(phrase, phonetic(phrase), n))
     cues: dict[int, list[Cue]] = {c: [] for c in TEXT_CATEGORIES}
-    required: list[frozenset[str] | None] = []  # each cue's, for the judgement's own gate
     seen: set[str] = set()
     for category in TEXT_CATEGORIES:
         data = _load(folder / f"category-{category}.toml")
@@ -228,7 +375,16 @@ def read_judgement(folder: Path) -> Judgement:
             seen.add(raw["id"])
             source = _expand(_alternatives(raw["pattern"]), local, where)
             pattern, anchors, starts = _compile_with_anchors(source, where)
-            required.append(anchors)
+            context, context_gate = (
+                _compile_gated(_alternatives(raw["context"]), local, where)
+                if "context" in raw
+                else (None, None)
+            )
+            unless, unless_gate = (
+                _compile_gated(_alternatives(raw["unless"]), local, where)
+                if "unless" in raw
+                else (None, None)
+            )
             cues[category].append(
                 Cue(
                     raw["id"],
@@ -236,17 +392,17 @@ def read_judgement(folder: Path) -> Judgement:
                     raw["act"],
                     pattern,
                     source,
-                    _compile(_alternatives(raw["context"]), local, where) if "context" in raw else None,
-                    _compile(_alternatives(raw["unless"]), local, where) if "unless" in raw else None,
-                    _literal_pattern(anchors) if anchors else None,
+                    context,
+                    unless,
+                    anchors,
                     starts,
+                    context_gate,
+                    unless_gate,
                     raw.get("speaker") == "collector",
                     raw.get("rhetorical") is True,
                 )
             )
-    known = [a for a in required if a is not None]
-    gate = _literal_pattern(frozenset().union(*known)) if len(known) == len(required) else None
-    return Judgement({c: tuple(v) for c, v in cues.items()}, stance, tuple(sounds), gate)
+    return Judgement({c: tuple(v) for c, v in cues.items()}, stance, tuple(sounds))
 
 
 _PLAIN_WORD = re.compile(r"[^\\.^$*+?{}\[\]()|<>]+")
@@ -300,21 +456,32 @@ def trie_pattern(words: set[str] | frozenset[str]) -> str:
     return emit(tree)
 
 
-def _literal_pattern(words: frozenset[str]) -> re.Pattern[str]:
-    return re.compile("|".join(map(re.escape, sorted(words, key=lambda w: (-len(w), w)))))
-
-
 def _compile_with_anchors(
     source: str, where: str
-) -> tuple[re.Pattern[str], frozenset[str] | None, re.Pattern[str] | None]:
-    """A cue's pattern, its required words and a pattern for how its matches start, from one
-    parse: parsing is most of compiling, and the cues' patterns, their word lists
-    written out, take seconds to parse."""
+) -> tuple[re.Pattern[str], Gate | None, re.Pattern[str] | None]:
+    """A cue's pattern, the word sets every match holds a word of each (its gate) and a pattern
+    for how its matches start, from one parse: parsing is most of compiling, and the cues'
+    patterns, their word lists written out, take seconds to parse."""
     try:
         parsed = _sre_parser.parse(source)
     except re.error as e:
         raise JudgementError(f"{where}: {e}") from None
-    return _sre_compiler.compile(parsed), _anchors(parsed), _start_pattern(parsed)
+    compiled = _sre_compiler.compile(parsed)
+    if parsed.state.flags & _sre.SRE_FLAG_IGNORECASE or _folds_case(parsed):
+        return compiled, None, None  # its literals are not the words it matches
+    return compiled, _gate(parsed), _start_pattern(parsed)
+
+
+def _folds_case(items: Any) -> bool:
+    """Whether part of a parsed pattern ignores case, (?i:...)."""
+    for op, av in items:
+        if op is _sre.SUBPATTERN and av[1] & _sre.SRE_FLAG_IGNORECASE:
+            return True
+        for part in av if isinstance(av, tuple | list) else ():
+            for sub in part if isinstance(part, list) else [part]:
+                if isinstance(sub, _sre_parser.SubPattern) and _folds_case(sub):
+                    return True
+    return False
 
 
 _SMALL_RANGE = 256  # a class range wider than this is not spelled out
@@ -392,12 +559,135 @@ def _repeat(once: _Prefixes, low: int, high: int, k: int) -> _Prefixes:
     return rest | _EMPTY if low == 0 else rest
 
 
-def _anchors(parsed: Any) -> frozenset[str] | None:
+# A cue's gate: what a sentence must hold for the cue to match there, as words. It is worked out
+# from the parsed pattern the way code search works out a regular expression's trigram query:
+# each part of the pattern gives the exact strings it can match when they are few (a word list,
+# 你|您, an optional 的), neighbouring parts' strings are joined (你的家人, 您同事), and the rest is
+# combined with AND and OR. The answer is kept as OR of ANDs of word sets: "(家人 or 同事) and
+# (打电话) — or — (通讯录)"; a sentence holding none of one conjunction's sets is not tried.
+EXACT_STRINGS = 256  # the most strings a part of a pattern is spelled out as
+GATE_TERMS = 16  # the most conjunctions a gate keeps before it is weakened to one
+
+_WordSet = frozenset[str]  # the text holds one of these words
+_Conjunction = frozenset[_WordSet]  # ... one of each of these sets
+_Query = frozenset[_Conjunction]  # ... all the sets of one of these conjunctions
+_ANYTHING: _Query = frozenset({frozenset()})
+_ZERO_WIDTH: frozenset[str] = frozenset({""})
+
+
+def _gate(parsed: Any) -> tuple[tuple[frozenset[str], ...], ...] | None:
+    """What every match holds, as conjunctions of word sets; None if it could be anything."""
     try:
-        found = _required(parsed)
+        _exact, query = _analyse(parsed)
     except RecursionError:
         return None
-    return frozenset(found) if found and all(found) else None
+    if query == _ANYTHING:
+        return None
+    return tuple(tuple(sorted(c, key=sorted)) for c in sorted(query, key=lambda c: sorted(map(sorted, c))))
+
+
+def _as_query(exact: frozenset[str]) -> _Query:
+    return _ANYTHING if "" in exact else frozenset({frozenset({exact})})
+
+
+def _both(a: _Query, b: _Query) -> _Query:
+    return _simplified_query(frozenset(x | y for x in a for y in b))
+
+
+def _either(a: _Query, b: _Query) -> _Query:
+    return _simplified_query(a | b)
+
+
+def _simplified_query(q: _Query) -> _Query:
+    """Without conjunctions implied by others; weakened to one word set when too many are left."""
+    if frozenset() in q:
+        return _ANYTHING
+    kept = [c for c in q if not any(other < c for other in q)]  # c implies other: other suffices
+    if len(kept) <= GATE_TERMS:
+        return frozenset(kept)
+    # (A and B) or (C and D) implies (A or C): one set from each conjunction, joined
+    return frozenset({frozenset({frozenset().union(*(_best_set(c) for c in kept))})})
+
+
+def _best_set(c: Iterable[_WordSet]) -> _WordSet:
+    """The set that rules out most: longest shortest word, then fewest words."""
+    return max(c, key=lambda w: (min(map(len, w)), -len(w), sorted(w)))
+
+
+def _product(a: frozenset[str], b: frozenset[str]) -> frozenset[str] | None:
+    if len(a) * len(b) > EXACT_STRINGS:
+        return None
+    return frozenset(x + y for x in a for y in b)
+
+
+def _analyse(items: Any) -> tuple[frozenset[str] | None, _Query]:
+    """A parsed sequence's exact strings (None when too many or unbounded) and its query."""
+    query = _ANYTHING
+    run: frozenset[str] = _ZERO_WIDTH  # the exact strings of the items since the last break
+    whole = True  # whether run is still the exact strings of the whole sequence
+    for op, av in items:
+        exact, item_query = _analyse_item(op, av)
+        if exact is not None:
+            joined = _product(run, exact)
+            if joined is not None:
+                run = joined
+                continue
+            query = _both(query, _as_query(run))  # too many strings: the run so far, then anew
+            run = exact
+        else:
+            query = _both(_both(query, _as_query(run)), item_query)
+            run = _ZERO_WIDTH
+        whole = False
+    if whole:
+        return run, _as_query(run)
+    return None, _both(query, _as_query(run))
+
+
+def _analyse_item(op: Any, av: Any) -> tuple[frozenset[str] | None, _Query]:
+    if op is _sre.LITERAL:
+        exact: frozenset[str] | None = frozenset({chr(av)})
+        return exact, _as_query(exact)  # type: ignore[arg-type]
+    if op is _sre.IN:
+        chars: set[str] = set()
+        for o, a in av:
+            if o is _sre.LITERAL:
+                chars.add(chr(a))
+            elif o is _sre.RANGE and a[1] - a[0] < EXACT_STRINGS:
+                chars.update(map(chr, range(a[0], a[1] + 1)))
+            else:  # a negated class, a category or a wide range
+                return None, _ANYTHING
+        exact = frozenset(chars)
+        return (exact, _as_query(exact)) if len(exact) <= EXACT_STRINGS else (None, _ANYTHING)
+    if op is _sre.SUBPATTERN:
+        return _analyse(av[-1])
+    if op is _sre.BRANCH:
+        branches = [_analyse(b) for b in av[1]]
+        query = frozenset().union(*(q for _e, q in branches))
+        query = _simplified_query(query)
+        exacts = [e for e, _q in branches if e is not None]
+        if len(exacts) == len(branches):
+            exact = frozenset().union(*exacts)
+            if len(exact) <= EXACT_STRINGS:
+                return exact, _as_query(exact)
+        return None, query
+    if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT):
+        low, high, item = av
+        once, once_query = _analyse(item)
+        if once is not None and high != _sre.MAXREPEAT and high <= 4:
+            exact, power = (_ZERO_WIDTH if low == 0 else None), _ZERO_WIDTH
+            for times in range(1, high + 1):
+                power = _product(power, once)  # type: ignore[assignment]
+                if power is None:
+                    break
+                if times >= low:
+                    exact = power if exact is None else exact | power
+            else:
+                if exact is not None and len(exact) <= EXACT_STRINGS:
+                    return exact, _as_query(exact)
+        return None, once_query if low >= 1 else _ANYTHING
+    if op in (_sre.AT, _sre.ASSERT, _sre.ASSERT_NOT):
+        return _ZERO_WIDTH, _ANYTHING  # zero-width: no part of the match
+    return None, _ANYTHING  # any character, a back reference: could be anything
 
 
 def required_words(pattern: str) -> frozenset[str] | None:
@@ -408,9 +698,10 @@ def required_words(pattern: str) -> frozenset[str] | None:
     words is fast, so each cue is first looked for by the words it cannot match without.
     """
     try:
-        return _anchors(_sre_parser.parse(pattern))
-    except re.error:
+        found = _required(_sre_parser.parse(pattern))
+    except (re.error, RecursionError):
         return None
+    return frozenset(found) if found and all(found) else None
 
 
 def _required(items: Any) -> set[str] | None:
@@ -452,17 +743,26 @@ class _Sentence:
     question: bool
 
 
-def _restore_sounds(text: str, sounds: tuple[Sound, ...], offsets: list[int] | None = None) -> str:
+def _restore_sounds(
+    text: str, sounds: tuple[Sound, ...], offsets: list[int] | None = None, heard: WordFinder | None = None
+) -> str:
     """Words written by sound (通讯路, tong xun lu, 上mén) replaced by the word they sound like;
-    offsets, when given, are kept in step."""
+    offsets, when given, are kept in step. heard (Judgement.sound_words) finds which sounds'
+    common readings occur in one pass; without it each is looked for in turn."""
     spoken = phonetic(text)
-    heard = [s for s in sounds if s.spoken in spoken]
+    if heard is not None:
+        bits = heard.found(spoken)
+        if not bits:
+            return text
+        candidates: list[Sound] = [sounds[i] for i in range(bits.bit_length()) if bits >> i & 1]
+    else:
+        candidates = [s for s in sounds if s.spoken in spoken]
     # First the phrases that pinyin read the shortest way holds syllable for syllable, then the
     # rest: "lianxi" is 联系 before li + an can make it 立案; "li an", its space normalised away,
     # is still 立案 when nothing else is heard there.
     for exact in (True, False):
-        for sound in heard:
-            if sound.phrase in text:
+        for sound in candidates:
+            if sound.spoken not in spoken or sound.phrase in text:
                 continue
             span = heard_span(text, sound.phrase)
             if span is None:
@@ -502,7 +802,7 @@ def _on_syllable_breaks(text: str, a: int, b: int, syllables: int | None) -> boo
     return syllables is None or heard == syllables
 
 
-def _sentences(text: str, sounds: tuple[Sound, ...]) -> list[_Sentence]:
+def _sentences(text: str, sounds: tuple[Sound, ...], heard: WordFinder | None = None) -> list[_Sentence]:
     out = []
     start = 0
     ends = [(m.start(), m.end()) for m in _SENTENCE.finditer(text)] + [(len(text), len(text))]
@@ -519,13 +819,15 @@ def _sentences(text: str, sounds: tuple[Sound, ...]) -> list[_Sentence]:
                 if m:
                     clause_start = m.end()
             if clauses:
-                joined = _restore_sounds("，".join(parts), sounds)
+                joined = _restore_sounds("，".join(parts), sounds, heard=heard)
                 out.append(_Sentence(joined, tuple(clauses), bool(_QUESTION.search(text, end, after))))
         start = after
     return out
 
 
-def _offsets(original: str, s: _Sentence, sounds: tuple[Sound, ...]) -> list[int]:
+def _offsets(
+    original: str, s: _Sentence, sounds: tuple[Sound, ...], heard: WordFinder | None = None
+) -> list[int]:
     """For each character of the sentence's text, its index in the original message: for quoting."""
     offsets: list[int] = []
     for a, b in s.clauses:
@@ -533,7 +835,7 @@ def _offsets(original: str, s: _Sentence, sounds: tuple[Sound, ...]) -> list[int
             offsets.append(a)
         offsets.extend(a + o for o in variants(original[a:b]).normalised_offsets)
     joined = "，".join(normalise(original[a:b]) for a, b in s.clauses)
-    _restore_sounds(joined, sounds, offsets)
+    _restore_sounds(joined, sounds, offsets, heard)
     return offsets
 
 
@@ -585,13 +887,6 @@ def excerpt(text: str, at: int) -> str:
     return ("…" if start else "") + piece + ("…" if start + EXCERPT_CHARS < len(text) else "")
 
 
-def _may_hold(j: Judgement, text: str) -> bool:
-    if j.gate is None or j.gate.search(normalise(text)):
-        return True
-    spoken = phonetic(text)
-    return any(s.spoken in spoken for s in j.sounds)
-
-
 def text_hits(
     text: str, judgement: Judgement, official_sender: bool, known_collector: bool = False
 ) -> list[TextHit]:
@@ -600,46 +895,80 @@ def text_hits(
     known_collector: the sender is known to collect (linked to a party, or its other messages are
     collection), so veiled menace and insult read as what they are (cues with speaker =
     "collector"); without it those cues are not tried."""
-    if official_sender or not _may_hold(judgement, text):
+    if official_sender:
         return []  # a court's own number does not impersonate one, nor harass on its own behalf
-    sentences = _sentences(text, judgement.sounds)
+    j = judgement
+    sentences = _sentences(text, j.sounds, j.sound_words)
+    looked = [j.cues_to_try(s.text) for s in sentences]
+    if not any(numbers for numbers, _found in looked):
+        return []  # no cue can match: most messages
     whole = "。".join(s.text for s in sentences)
-    if judgement.stance.framing.search(whole):
+    if j.stance.framing.search(whole):
         return []
+    found = [bits for _numbers, bits in looked]
+    look = _Look(j, sentences, found, whole, text)
     hits = []
-    for cues in judgement.cues.values():
-        hit = _first_hit(judgement, cues, sentences, whole, text, known_collector)
+    for lo, hi in j.ranges.values():
+        tried = [[n for n in numbers if lo <= n < hi] for numbers, _found in looked]
+        if not known_collector:
+            tried = [[n for n in numbers if not j.numbered[n].collector_only] for numbers in tried]
+        hit = look.first_hit(tried)
         if hit is not None:
             hits.append(hit)
     return hits
 
 
-def _first_hit(
-    j: Judgement,
-    cues: tuple[Cue, ...],
-    sentences: list[_Sentence],
-    whole: str,
-    original: str,
-    known_collector: bool,
-) -> TextHit | None:
-    for s in sentences:
-        for cue in cues:
-            if cue.collector_only and not known_collector:
-                continue
-            if cue.gate is not None and cue.gate.search(s.text) is None:
-                continue
-            for m in cue.finditer(s.text):
-                if cue.unless is not None and cue.unless.search(s.text):
-                    break
-                if cue.context is not None and not cue.context.search(whole):
-                    break
-                if not _asserted(j.stance, s, m.start(), m.end(), cue.rhetorical):
-                    continue
-                offsets = _offsets(original, s, j.sounds)
-                a = offsets[m.start()] if m.start() < len(offsets) else len(original)
-                b = offsets[m.end() - 1] + 1 if m.end() > m.start() else a
-                return TextHit(cue.category, excerpt(original, a), cue.id, cue.act, original[a:b], a, b)
-    return None
+class _Look:
+    """One message being judged: its sentences, the gate bits each holds, and what has been
+    worked out about it once for all categories."""
+
+    def __init__(self, j: Judgement, sentences: list[_Sentence], found: list[int], whole: str, original: str):
+        self.j, self.sentences, self.found, self.whole, self.original = j, sentences, found, whole, original
+        self.found_whole = 0
+        for bits in found:
+            self.found_whole |= bits
+        self.context: dict[int, bool] = {}  # by cue number: whether its context occurs
+        self.offsets: dict[int, list[int]] = {}  # by sentence: for quoting
+
+    def first_hit(self, tried: list[list[int]]) -> TextHit | None:
+        """The first asserted match of a category's cues: sentence by sentence, cue by cue in
+        file order; tried[i] is the numbers of the category's cues that may match sentence i."""
+        j = self.j
+        for i, s in enumerate(self.sentences):
+            for n in tried[i]:
+                cue = j.numbered[n]
+                for m in cue.finditer(s.text):
+                    if (
+                        cue.unless is not None
+                        and _may_find(j.unless_bits[n], self.found[i])
+                        and cue.unless.search(s.text)
+                    ):
+                        break
+                    if cue.context is not None and not self._context(n, cue.context):
+                        break
+                    if not _asserted(j.stance, s, m.start(), m.end(), cue.rhetorical):
+                        continue
+                    return self._hit(cue, i, m.start(), m.end())
+        return None
+
+    def _context(self, n: int, context: re.Pattern[str]) -> bool:
+        known = self.context.get(n)
+        if known is None:
+            known = self.context[n] = _may_find(self.j.context_bits[n], self.found_whole) and bool(
+                context.search(self.whole)
+            )
+        return known
+
+    def _hit(self, cue: Cue, i: int, start: int, end: int) -> TextHit:
+        offsets = self.offsets.get(i)
+        if offsets is None:
+            offsets = self.offsets[i] = _offsets(
+                self.original, self.sentences[i], self.j.sounds, self.j.sound_words
+            )
+        original = self.original
+        a = offsets[start] if start < len(offsets) else len(original)
+        b = offsets[end - 1] + 1 if end > start else a
+        return TextHit(cue.category, excerpt(original, a), cue.id, cue.act, original[a:b], a, b)
 
 
 def is_collection_text(text: str, collection: re.Pattern[str]) -> bool:
