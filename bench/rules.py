@@ -35,6 +35,7 @@ TEXTS = [
 
 
 CORPUS = Path(__file__).resolve().parents[1] / "tests" / "data" / "judgement"
+LIMIT_SECONDS = 10.0  # for 1,000,000 events (issue 9, point 6)
 
 
 def corpus_texts() -> list[str]:
@@ -91,7 +92,13 @@ def main() -> None:
     distinct = len({e.text for e in events if e.text})
     print(f"events:   {a.events:,} ({distinct:,} distinct message texts)")
     print(f"findings: {len(findings):,}")
-    print(f"time:     {seconds:.2f} s (goal ≤ 10 s): {'goal met' if seconds <= 10 else 'OVER GOAL'}")
+    # The limit is for 1,000,000 events; a smaller run is held to its share of it.
+    limit = LIMIT_SECONDS * a.events / 1_000_000
+    share = seconds / limit
+    verdict = f"{share:.2f} of it, OK" if share <= 1 else f"{share:.2f} times it, OVER"
+    print(
+        f"time:     {seconds:.2f} s; limit {limit:g} s ({LIMIT_SECONDS:g} s per 1,000,000 events): {verdict}"
+    )
 
 
 if __name__ == "__main__":

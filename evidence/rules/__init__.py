@@ -139,13 +139,11 @@ def text_findings(
             pass
         elif not (e.direction == "in" and e.number in who):
             continue
-        official = e.number_class == "court"
         party = who.get(e.number) if e.number else screenshot_party(e.text, parties)
         # A number here is a collector's (`who`); a screenshot's sender is one when it shows a
         # party's name or signature. Veiled menace is read as menace only from them.
         collector = e.number in who if e.number else party is not None
-        hits = judge.hits(e.text, official, collector)
-        suggestions = () if official else judge.suggestions(e.text, hits)
+        hits, suggestions = judge.judged(e.text, e.number_class == "court", collector)
         if not hits and not suggestions:
             continue
         when = minute_text(e.at.astimezone(tz))

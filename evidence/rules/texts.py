@@ -984,21 +984,36 @@ class TextJudge:
     def __init__(self, judgement: Judgement | None = None) -> None:
         self._judgement = judgement  # loaded on the first text: pypinyin's tables cost ~30 MB
         self._masked: dict[tuple[bytes, bool, bool], tuple[str, list[TextHit]]] = {}
-        self._suggested: dict[bytes, tuple[Suggestion, ...]] = {}
+        # by key and the categories the rules raised (which the model does not suggest again)
+        self._suggested: dict[tuple[bytes, frozenset[int]], tuple[Suggestion, ...]] = {}
 
     def suggestions(self, text: str, hits: list[TextHit]) -> tuple[Suggestion, ...]:
         """The categories the statistical model suggests for a collector's text beyond `hits`
         (evidence.rules.suggest): never filed, only offered to the user to confirm."""
-        key = masked_key(text)  # the model reads digits masked; hits are alike for a key too
-        found = self._suggested.get(key)
+        return self._suggestions(masked_key(text), text, hits)
+
+    def _suggestions(self, key: bytes, text: str, hits: list[TextHit]) -> tuple[Suggestion, ...]:
+        raised = frozenset(h.category for h in hits)
+        found = self._suggested.get((key, raised))  # the model reads digits masked
         if found is None:
-            found = self._suggested[key] = tuple(suggested(text, {h.category for h in hits}))
+            found = self._suggested[key, raised] = tuple(suggested(text, raised))
         return found
 
     def hits(self, text: str, official_sender: bool, known_collector: bool = False) -> list[TextHit]:
+        return self._hits(masked_key(text), text, official_sender, known_collector)
+
+    def judged(
+        self, text: str, official_sender: bool, known_collector: bool = False
+    ) -> tuple[list[TextHit], tuple[Suggestion, ...]]:
+        """hits and, for a sender that is not official, suggestions: the text's key made once."""
+        key = masked_key(text)
+        found = self._hits(key, text, official_sender, known_collector)
+        return found, () if official_sender else self._suggestions(key, text, found)
+
+    def _hits(self, masked: bytes, text: str, official_sender: bool, known_collector: bool) -> list[TextHit]:
         # Cues never read digits' values, so messages that differ only in amounts, dates or case
         # numbers share one judgement: a collector's template is judged once however often sent.
-        key = (masked_key(text), official_sender, known_collector)
+        key = (masked, official_sender, known_collector)
         known = self._masked.get(key)
         if known is None:
             if self._judgement is None:
