@@ -62,7 +62,7 @@ def test_model_header_records_corpus_and_thresholds() -> None:
     for c, setting in header["categories"].items():
         assert "bias" in setting and "threshold" in setting
         if setting["threshold"] is not None:
-            assert setting["cv_precision"] >= header["training"]["target_precision_on_unflagged"]
+            assert setting["cv_precision"] >= header["training"]["target_precision_out_of_fold"]
         assert len(data["weights"][c]) <= header["training"]["kept_per_category"]
 
 
