@@ -46,7 +46,7 @@ def run(
     # those carry no request data.
     logging.getLogger("uvicorn.access").disabled = True
     config = uvicorn.Config(
-        app, log_level="warning", access_log=False, lifespan="off", server_header=False, date_header=False
+        app, log_level="warning", access_log=False, lifespan="on", server_header=False, date_header=False
     )
     server = uvicorn.Server(config)
     stop = threading.Event()
@@ -62,8 +62,8 @@ def run(
     if open_browser:
         webbrowser.open(url)
     try:
-        server.run(sockets=[sock])
+        server.run(sockets=[sock])  # its lifespan's end locks the locker (pages.make_app)
     finally:
         stop.set()
-        session.lock()
+        session.lock()  # and again here, should the server stop without a lifespan end
         sock.close()
