@@ -181,8 +181,7 @@ def events_page(store: Store, f: EventFilter, offset: int, limit: int) -> tuple[
         # The page's ids first, through the time index: SQLite reads every column (the text too)
         # of each row an OFFSET skips.
         ids = list(s.scalars(q.with_only_columns(Event.id).offset(offset).limit(limit)))
-        chosen = select(Event).where(Event.id.in_(ids)).order_by(Event.at, Event.id)
-        rows = [to_record(e, parties) for e in s.scalars(chosen)]
+        rows = event_records(s, parties, Event.id.in_(ids))
     return rows, total
 
 

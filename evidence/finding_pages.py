@@ -6,14 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select, text
 
 from evidence.events import event_records, party_numbers
 from evidence.findings import SUGGESTION
 from evidence.records import EventRecord
-from evidence.schema import Event, Finding
+from evidence.schema import NOT_PLAIN_AUTO, Event, Finding
 from evidence.store import Store
 
 
@@ -33,33 +32,36 @@ class CategoryCount:
 
 
 def finding_counts(store: Store) -> list[CategoryCount]:
-    """Per category that has any: how many findings, by status; in category order. One pass over
-    the index, each count a sum of a condition (no grouping by status to sort)."""
-    hidden = and_(Finding.strength == SUGGESTION, Finding.status != "confirmed")
-
-    def count(condition: ColumnElement[bool]) -> Any:
-        return func.sum(case((condition, 1), else_=0))
-
-    q = (
-        select(
-            Finding.category,
-            func.count(),
-            count(hidden),
-            count(Finding.status == "confirmed"),
-            count(and_(Finding.status == "dismissed", Finding.strength != SUGGESTION)),
-            count(and_(Finding.strength == SUGGESTION, Finding.status == "auto")),
-        )
-        .where(Finding.current.is_(True))
-        .group_by(Finding.category)
-        .order_by(Finding.category)
-    )
-    out = []
+    """Per category that has any: how many findings, by status; in category order. The many
+    plain "auto" findings are only counted, from one index; the few others (decided, or the
+    model's suggestions) are counted by status from a small index of their own."""
+    current = Finding.current.is_(True)
     with store.transaction() as s:
-        for category, total, hid, confirmed, dismissed, waiting in s.execute(q):
-            listed = total - hid
-            out.append(
-                CategoryCount(category, listed, listed - confirmed - dismissed, confirmed, dismissed, waiting)
-            )
+        totals = dict(
+            s.execute(select(Finding.category, func.count()).where(current).group_by(Finding.category)).all()
+        )
+        others = s.execute(
+            select(Finding.category, Finding.status, Finding.strength, func.count())
+            .where(current, text(f"({NOT_PLAIN_AUTO})"))
+            .group_by(Finding.category, Finding.status, Finding.strength)
+        ).all()
+    counts = {
+        c: {"total": n, "hidden": 0, "confirmed": 0, "dismissed": 0, "waiting": 0} for c, n in totals.items()
+    }
+    for category, status, strength, n in others:
+        c = counts[category]
+        suggestion = strength == SUGGESTION
+        if status == "confirmed":
+            c["confirmed"] += n
+        else:
+            c["hidden" if suggestion else "dismissed"] += n
+            if suggestion and status == "auto":
+                c["waiting"] += n
+    out = []
+    for category, c in sorted(counts.items()):
+        listed = c["total"] - c["hidden"]
+        auto = listed - c["confirmed"] - c["dismissed"]
+        out.append(CategoryCount(category, listed, auto, c["confirmed"], c["dismissed"], c["waiting"]))
     return out
 
 

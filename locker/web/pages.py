@@ -48,7 +48,7 @@ STATIC = {
 # What an original may be shown as inside the page; anything else (an HTML export, an SVG) could
 # carry script and is only ever offered through a report or the bundle.
 SHOWN_MEDIA = re.compile(r"(image/(jpeg|png|gif|webp)|audio/[\w.+-]+|video/(mp4|webm))")
-DAY_LIMIT = 500  # events a day's page lists; the rest on its further pages
+DAY_LIMIT = 200  # events a day's page lists; the rest on its further pages
 DAYS_PER_PAGE = 62  # rows of the timeline's table (its chart shows every day)
 FINDINGS_PER_PAGE = 100
 EVIDENCE_SHOWN = 50  # events shown under each finding; the count covers all
@@ -121,20 +121,24 @@ def make_app(session: Unlocked, keys: Secrets, env_tsa: str | None) -> Starlette
             raise HTTPException(411 if not length.isdigit() else 400)
         password = unquote(request.headers.get(PASSWORD_HEADER, "")) or None
         folder = session.uploads.folder(batch, name.folders, password) if batch and name.folders else None
-        src = cast(BinaryIO, _BodyReader(request.stream(), asyncio.get_running_loop()))
+        body = _BodyReader(request.stream(), asyncio.get_running_loop())
+        src = cast(BinaryIO, body)
         notes: list[str] = []
-        added = await locked(
-            lambda: intake.add_upload(
-                session.store,
-                name,
-                src,
-                int(length),
-                folder=folder,
-                refresh=batch is None,  # a batch is refreshed once, by /upload/finish
-                env_tsa=env_tsa,
-                notify=notes.append,
+        try:
+            added = await locked(
+                lambda: intake.add_upload(
+                    session.store,
+                    name,
+                    src,
+                    int(length),
+                    folder=folder,
+                    refresh=batch is None,  # a batch is refreshed once, by /upload/finish
+                    env_tsa=env_tsa,
+                    notify=notes.append,
+                )
             )
-        )
+        finally:
+            body.close()
         return JSONResponse(
             {
                 "added": [views.added(r, added.timezone) for r in added.added],
@@ -413,34 +417,64 @@ def _page_number(request: Request) -> int:
 
 
 class _BodyReader:
-    """A request body as the blocking file the vault's sealing thread reads: each read waits for
-    the next chunk from the event loop and returns at most that chunk (a short read, as a pipe
-    gives), so nothing is buffered or copied beyond one chunk."""
+    """A request body as the blocking file the vault's sealing thread reads.
+
+    The event loop reads the body ahead into a bounded queue (PREFETCH chunks, a few MiB), so the
+    network keeps flowing while the vault hashes and encrypts; each read takes the chunks queued
+    until `size` bytes are there (or the body ends), so the threads meet once per read, not once
+    per network chunk (a 1 GiB upload comes in some 16,000 of them; the vault reads 1 MiB at a
+    time). Nothing is written anywhere: the bytes go from the socket to the sealed object."""
+
+    PREFETCH = 64
 
     def __init__(self, chunks: AsyncIterator[bytes], loop: asyncio.AbstractEventLoop) -> None:
-        self.chunks = chunks
         self.loop = loop
+        self.queue: asyncio.Queue[bytes | None] = asyncio.Queue(self.PREFETCH)
         self.pending = b""
         self.done = False
+        self.error: Exception | None = None
+        self.pump = loop.create_task(self._fill(chunks))
 
-    async def _step(self) -> bytes:
-        return await anext(self.chunks)
-
-    def _next(self) -> bytes:
+    async def _fill(self, chunks: AsyncIterator[bytes]) -> None:
         try:
-            return asyncio.run_coroutine_threadsafe(self._step(), self.loop).result()
-        except StopAsyncIteration:
-            self.done = True
-            return b""
+            async for chunk in chunks:
+                if chunk:
+                    await self.queue.put(chunk)
+        except Exception as e:  # the browser went away: the read fails, nothing cut short is sealed
+            self.error = e
+        await self.queue.put(None)
+
+    def close(self) -> None:
+        """Stop reading ahead (called on the event loop once the upload is handled, however)."""
+        self.pump.cancel()
+
+    async def _gather(self, size: int, parts: list[bytes], got: int) -> None:
+        """Append queued chunks to `parts` up to `size` bytes in all; a chunk that would overflow
+        waits in `pending` for the next read (so no read copies a megabyte only to cut it)."""
+        while got < size:
+            chunk = await self.queue.get()
+            if chunk is None:
+                self.done = True
+                if self.error is not None:
+                    raise self.error
+                return
+            if got + len(chunk) > size:
+                if not parts:  # a read smaller than one chunk: cut it
+                    parts.append(chunk[:size])
+                    chunk = chunk[size:]
+                self.pending = chunk
+                return
+            parts.append(chunk)
+            got += len(chunk)
 
     def read(self, size: int = -1) -> bytes:
         if size < 0:
-            parts = [self.pending]
-            while not self.done:
-                parts.append(self._next())
-            self.pending = b""
-            return b"".join(parts)
-        while not self.pending and not self.done:
-            self.pending = self._next()
-        out, self.pending = self.pending[:size], self.pending[size:]
-        return out
+            size = 1 << 62
+        parts: list[bytes] = []
+        if self.pending:
+            parts.append(self.pending[:size])
+            self.pending = self.pending[size:]
+        got = len(parts[0]) if parts else 0
+        if got < size and not self.done and not self.pending:
+            asyncio.run_coroutine_threadsafe(self._gather(size, parts, got), self.loop).result()
+        return parts[0] if len(parts) == 1 else b"".join(parts)

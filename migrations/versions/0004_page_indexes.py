@@ -33,9 +33,20 @@ def upgrade() -> None:
         sqlite_where=sa.text("current IS 1"),
         postgresql_where=sa.text("current IS true"),
     )
+    # The few current findings decided or suggested (evidence.schema.NOT_PLAIN_AUTO), counted
+    # by status without reading the many that are plainly "auto".
+    op.create_index(
+        "ix_findings_decided",
+        "findings",
+        ["category", "status", "strength"],
+        unique=False,
+        sqlite_where=sa.text("current IS 1 AND (status != 'auto' OR strength = 'suggestion')"),
+        postgresql_where=sa.text("current IS true AND (status != 'auto' OR strength = 'suggestion')"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_findings_decided", table_name="findings")
     op.drop_index("ix_findings_listed", table_name="findings")
     op.create_index("ix_findings_category", "findings", ["category"], unique=False)
     op.drop_index("ix_events_at_kind", table_name="events")
