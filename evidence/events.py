@@ -1,14 +1,16 @@
-"""Reading events back: filtered listings as records, and counts per local day."""
+"""Reading events back: filtered listings as records (whole, or a page at a time), and counts per
+local day."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from evidence.errors import UsageError
@@ -167,3 +169,119 @@ def per_day(events: Sequence[EventRecord], store: Store) -> list[tuple[str, Coun
         day = e.at.astimezone(store.timezone).date().isoformat()
         days.setdefault(day, Counter())[e.kind] += 1
     return sorted(days.items())
+
+
+def events_page(store: Store, f: EventFilter, offset: int, limit: int) -> tuple[list[EventRecord], int]:
+    """`limit` events from `offset` on, in time order, and how many match `f` in all: one page of
+    a long listing, read through the time index, never the whole table."""
+    with store.transaction() as s:
+        parties = party_numbers(s)
+        q = _filtered(s, f, parties)
+        total = s.scalar(select(func.count()).select_from(q.order_by(None).subquery())) or 0
+        # The page's ids first, through the time index: SQLite reads every column (the text too)
+        # of each row an OFFSET skips.
+        ids = list(s.scalars(q.with_only_columns(Event.id).offset(offset).limit(limit)))
+        rows = event_records(s, parties, Event.id.in_(ids))
+    return rows, total
+
+
+def day_counts(store: Store) -> list[tuple[str, Counter[str]]]:
+    """(local date, counts by kind) in date order, as `per_day` gives, but counted by the
+    database from the (at, kind) index: 100,000 events are never read into records."""
+    with store.transaction() as s:
+        return sorted(_count_days(s, store.timezone, {}).items())
+
+
+def _count_days(
+    s: Session, tz: ZoneInfo, days: dict[str, Counter[str]], after_id: int | None = None
+) -> dict[str, Counter[str]]:
+    """Add the counts per local day and kind of the events (those after `after_id`) to `days`.
+
+    On SQLite a day is `date(at, '+N minutes')` with the timezone's offset, so the events are
+    counted once per stretch of constant offset (a daylight-saving zone has two a year; Asia/
+    Shanghai one). Elsewhere (PostgreSQL) the database knows the zones itself."""
+    newer = () if after_id is None else (Event.id > after_id,)
+    first, last = s.execute(select(func.min(Event.at), func.max(Event.at)).where(*newer)).one()
+    if first is None:
+        return days
+    if s.get_bind().dialect.name == "sqlite":
+        for start, end, minutes in offset_spans(first, last, tz):
+            day = func.date(Event.at, f"{minutes:+d} minutes")
+            q = select(day, Event.kind, func.count()).where(*newer).group_by(day, Event.kind)
+            if start is not None:
+                q = q.where(Event.at >= start)
+            if end is not None:
+                q = q.where(Event.at < end)
+            for d, kind, n in s.execute(q):
+                days.setdefault(str(d), Counter())[kind] += n
+    else:
+        day = func.to_char(func.timezone(tz.key, func.timezone("UTC", Event.at)), "YYYY-MM-DD")
+        for d, kind, n in s.execute(
+            select(day, Event.kind, func.count()).where(*newer).group_by(day, Event.kind)
+        ):
+            days.setdefault(str(d), Counter())[kind] += n
+    return days
+
+
+class DayCounter:
+    """`day_counts` kept up to date between calls (a page shown again and again): events are only
+    ever added, never changed or removed, so a call counts only those added since the last one
+    (by id), and starts over when the total says otherwise (a database put back from a copy)."""
+
+    def __init__(self) -> None:
+        self._days: dict[str, Counter[str]] = {}
+        self._last_id: int | None = None  # None: nothing counted yet
+        self._total = 0
+        self._timezone: ZoneInfo | None = None
+
+    def counts(self, store: Store) -> list[tuple[str, Counter[str]]]:
+        with store.transaction() as s:
+            # `count(*)` alone is answered from the smallest index; max(id) from the table's end.
+            total = s.scalar(select(func.count()).select_from(Event)) or 0
+            last_id = s.scalar(select(func.max(Event.id))) or 0
+            known = self._last_id is not None and self._timezone == store.timezone
+            if known and (last_id, total) == (self._last_id, self._total):
+                return sorted(self._days.items())
+            if known and self._last_id is not None and last_id > self._last_id:
+                added = _count_days(s, store.timezone, {}, self._last_id)
+                if self._total + sum(sum(c.values()) for c in added.values()) == total:
+                    for day, kinds in added.items():
+                        self._days.setdefault(day, Counter()).update(kinds)
+                    self._last_id, self._total = last_id, total
+                    return sorted(self._days.items())
+            self._days = _count_days(s, store.timezone, {})
+            self._last_id, self._total, self._timezone = last_id, total, store.timezone
+            return sorted(self._days.items())
+
+
+def _offset_minutes(at: datetime, tz: ZoneInfo) -> int:
+    offset = at.astimezone(tz).utcoffset()
+    return 0 if offset is None else int(offset.total_seconds()) // 60
+
+
+def offset_spans(
+    first: datetime, last: datetime, tz: ZoneInfo
+) -> list[tuple[datetime | None, datetime | None, int]]:
+    """The stretches of constant UTC offset (minutes) of `tz` between two instants, as (start,
+    end, minutes), the first open at its start and the last at its end. The offset is looked
+    at once a day; a change is then found to the second (zones change on whole seconds)."""
+    spans: list[tuple[datetime | None, datetime | None, int]] = []
+    start: datetime | None = None
+    minutes = _offset_minutes(first, tz)
+    t = first
+    while t < last:
+        step = min(t + timedelta(days=1), last)
+        if _offset_minutes(step, tz) != minutes:
+            lo, hi = int(t.timestamp()), int(step.timestamp()) + 1
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                if _offset_minutes(datetime.fromtimestamp(mid, first.tzinfo), tz) == minutes:
+                    lo = mid
+                else:
+                    hi = mid
+            change = datetime.fromtimestamp(hi, first.tzinfo)
+            spans.append((start, change, minutes))
+            start, minutes = change, _offset_minutes(change, tz)
+        t = step
+    spans.append((start, None, minutes))
+    return spans

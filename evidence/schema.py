@@ -18,12 +18,14 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     Numeric,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -117,13 +119,16 @@ class Event(Base):
     number: Mapped[str | None] = mapped_column(String(32), index=True)
     number_class: Mapped[str] = mapped_column(String(16))
     contact: Mapped[str | None] = mapped_column(Text)
-    at: Mapped[datetime] = mapped_column(index=True)
+    at: Mapped[datetime]
     tz_assumed: Mapped[bool] = mapped_column(Boolean, default=False)
     duration: Mapped[float | None] = mapped_column(Float)
     status: Mapped[str | None] = mapped_column(String(16))
     text: Mapped[str | None] = mapped_column(Text)
     declared: Mapped[bool] = mapped_column(Boolean, default=False)
     other_numbers: Mapped[list[Any] | None]
+
+    # Time order, and counts per day and kind from the index alone (evidence.events.day_counts).
+    __table_args__ = (Index("ix_events_at_kind", "at", "kind"),)
 
 
 class Party(Base):
@@ -202,6 +207,11 @@ class PartyLink(Base):
     reasons: Mapped[list[Any]]
 
 
+# A finding someone decided on, or one the statistical model raised (evidence.findings.SUGGESTION):
+# written out once, as SQL, for the partial index and the query that must name it the same way.
+NOT_PLAIN_AUTO = "status != 'auto' OR strength = 'suggestion'"
+
+
 class Finding(Base):
     """A violation found by a rule; the key is stable so the user's decision survives re-runs."""
 
@@ -209,7 +219,7 @@ class Finding(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(64), unique=True)
-    category: Mapped[int] = mapped_column(Integer, index=True)
+    category: Mapped[int] = mapped_column(Integer)
     rule: Mapped[str] = mapped_column(String(64))
     rule_version: Mapped[int] = mapped_column(Integer)
     at: Mapped[datetime]
@@ -224,6 +234,33 @@ class Finding(Base):
     why: Mapped[str | None] = mapped_column(Text)
     current: Mapped[bool] = mapped_column(Boolean, default=True)  # produced by the latest rule run
     updated_at: Mapped[datetime]
+
+    # A category's current findings in time order, a page at a time, and the counts per category
+    # and status, all from the index alone (evidence.finding_pages). Partial: only current rows,
+    # so a count reads no entry it then drops (SQLite uses it where a query says `current IS 1`,
+    # as SQLAlchemy writes `Finding.current.is_(True)`).
+    __table_args__ = (
+        Index(
+            "ix_findings_listed",
+            "category",
+            "at",
+            "strength",
+            "status",
+            sqlite_where=text("current IS 1"),
+            postgresql_where=text("current IS true"),
+        ),
+        # The few current findings that are not simply "auto" (decided, or the model's
+        # suggestions): their counts by status come from this small index, the rest by category
+        # from the one above, so no count evaluates a condition on every row.
+        Index(
+            "ix_findings_decided",
+            "category",
+            "status",
+            "strength",
+            sqlite_where=text(f"current IS 1 AND ({NOT_PLAIN_AUTO})"),
+            postgresql_where=text(f"current IS true AND ({NOT_PLAIN_AUTO})"),
+        ),
+    )
 
 
 class Loan(Base):

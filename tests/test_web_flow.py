@@ -1,8 +1,9 @@
 """The local web page in a real browser (issue 12, point 4): Debian's chromium driven by
 Playwright, on the demo case, through what a person does: open the printed address, unlock,
-add a screenshot, read the timeline, confirm a finding and dismiss one, link a number to the
-lender, correct the profile, download a complaint and the bundle, verify, judge a pasted
-message, switch to English and lock."""
+add a screenshot, drop a file, pick a phone backup's folder, read the timeline, confirm a
+finding and dismiss one, link a number to the lender, correct the profile, download a complaint
+for a period with its cover sheet and the bundle, verify, judge a pasted message, switch to
+English and lock."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import DEMO, DEMO_PARTY, DEMO_PROFILE, PASSPHRASE, cli_env, run_locker
+from tests.test_importers_huawei import PASSWORD, calllog_db, make_backup, sms_db
 
 CHROMIUM = shutil.which("chromium")
 pytestmark = [
@@ -110,12 +113,24 @@ def test_the_whole_flow_in_a_browser(served: str, tmp_path: Path) -> None:
         )
         page.wait_for_selector("#uploads li:nth-child(2).good")
         assert "note.txt" in page.inner_text("#uploads li:nth-child(2)")
+        # A phone backup's folder, picked whole: its files keep their places, info.xml goes first,
+        # and the password typed on the page opens its messages and calls.
+        make_backup(
+            tmp_path / "phone" / "backupFiles1" / "2026-03-05", {"sms": sms_db(), "calllog": calllog_db()}
+        )
+        page.fill("#backup-password", PASSWORD)
+        page.set_input_files("#folder", str(tmp_path / "phone"))
+        page.wait_for_selector("#finished:has-text('全部完成')", timeout=60_000)
+        rows = page.locator("#uploads li").all_inner_texts()
+        assert any("phone/backupFiles1/2026-03-05/info.xml" in r for r in rows[2:3]), rows
+        assert any("sms.db" in r and "3 条记录" in r for r in rows), rows
+        assert any("calllog.db" in r and "5 条记录" in r for r in rows), rows
 
         page.click("text=时间线")
         page.wait_for_selector("table.days")
         assert "2026-08-12" in page.inner_text("table.days")
         shot(page, "3-timeline")
-        page.click("text=2026-08-12")
+        page.click("table.days >> text=2026-08-12")
         page.wait_for_selector(".events")
         assert page.locator("img.shot").count() >= 1  # the screenshot just added, served by id
         assert page.evaluate("document.querySelector('img.shot').naturalWidth") > 0
@@ -152,11 +167,18 @@ def test_the_whole_flow_in_a_browser(served: str, tmp_path: Path) -> None:
 
         page.click("text=投诉材料")
         page.select_option("#channel", "12321")
+        page.select_option("#party", "好借花")
+        page.fill("#since", "2026-08-11")
+        page.fill("#until", "2026-08-17")
+        page.fill("#addressee", "深圳市公安局南山分局")
+        page.check("#cover")
         with page.expect_download() as download:
             page.click("#make-report")
-        pdf = tmp_path / "12321.pdf"
-        download.value.save_as(pdf)
-        assert pdf.read_bytes()[:5] == b"%PDF-"
+        pair = tmp_path / "12321.zip"
+        download.value.save_as(pair)
+        with zipfile.ZipFile(pair) as z:
+            assert sorted(z.namelist()) == ["complaint-12321.pdf", "cover-12321.pdf"]
+            assert all(z.read(n)[:5] == b"%PDF-" for n in z.namelist())
         shot(page, "5-reports")
         with page.expect_download() as download:
             page.click("#make-bundle")

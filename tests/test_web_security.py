@@ -4,6 +4,7 @@ headers every response must carry."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,10 +12,13 @@ import pytest
 from starlette.testclient import TestClient
 
 from evidence.store import init_store
+from locker.app.intake import upload_name
+from locker.cli import cli
 from locker.web.guard import COOKIE, CSRF_HEADER, Guard, Secrets
 from locker.web.pages import make_app
-from locker.web.unlocked import Unlocked
-from tests.conftest import FAST_LOG_N, PASSPHRASE
+from locker.web.server import listen
+from locker.web.unlocked import FIRST_WAIT_SECONDS, FREE_ATTEMPTS, Locked, Unlocked
+from tests.conftest import FAST_LOG_N, PASSPHRASE, run_cli
 
 PORT = 48765
 BASE = f"http://127.0.0.1:{PORT}"
@@ -259,3 +263,106 @@ def test_a_wrong_passphrase_is_refused(server: tuple[TestClient, Secrets, Unlock
     enter(client, keys)
     r = client.post("/unlock", data={"passphrase": "wrong", "csrf": keys.csrf})
     assert r.status_code == 403 and not session.is_open
+
+
+def test_wrong_passphrases_make_the_form_wait_longer_and_longer(
+    server: tuple[TestClient, Secrets, Unlocked], clock: Clock
+) -> None:
+    client, keys, session = server
+    enter(client, keys)
+
+    def attempt(passphrase: str, lang: str = "zh") -> int:
+        r = client.post(f"/unlock?lang={lang}", data={"passphrase": passphrase, "csrf": keys.csrf})
+        return r.status_code
+
+    assert [attempt("wrong") for _ in range(FREE_ATTEMPTS)] == [403] * FREE_ATTEMPTS
+    # Now even the right passphrase is not tried until the wait is over, and the page says why.
+    r = client.post("/unlock", data={"passphrase": PASSPHRASE, "csrf": keys.csrf})
+    assert r.status_code == 429 and not session.is_open
+    assert "密码错误次数太多" in r.text and f"{int(FIRST_WAIT_SECONDS)} 秒" in r.text
+    r = client.post("/unlock?lang=en", data={"passphrase": PASSPHRASE, "csrf": keys.csrf})
+    assert r.status_code == 429 and "Too many wrong passphrases" in r.text
+    clock.t += FIRST_WAIT_SECONDS + 1
+    assert attempt("wrong") == 403  # one more wrong one: the wait doubles
+    assert session.wait_seconds() == 2 * FIRST_WAIT_SECONDS
+    clock.t += FIRST_WAIT_SECONDS + 1
+    assert attempt(PASSPHRASE) == 429
+    clock.t += FIRST_WAIT_SECONDS
+    assert attempt(PASSPHRASE) == 303 and session.is_open
+    # The right one starts the count again.
+    session.lock()
+    assert [attempt("wrong") for _ in range(FREE_ATTEMPTS - 1)] == [403] * (FREE_ATTEMPTS - 1)
+    assert session.wait_seconds() == 0 and attempt(PASSPHRASE) == 303
+
+
+def test_the_server_listens_on_the_loopback_address_only() -> None:
+    sock = listen(0)
+    try:
+        host, port = sock.getsockname()
+        assert host == "127.0.0.1"
+        # Another address of this computer (another loopback address, as any other) finds nothing.
+        with pytest.raises(OSError), socket.create_connection(("127.0.0.2", port), timeout=2):
+            pass
+        with socket.create_connection(("127.0.0.1", port), timeout=2):
+            accepted, _ = sock.accept()
+            # Answers go out whole at once (no 40 ms wait for a delayed ACK on a kept-alive connection).
+            assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+            accepted.close()
+    finally:
+        sock.close()
+
+
+def test_serve_has_no_way_to_listen_elsewhere(tmp_path: Path) -> None:
+    r = run_cli(tmp_path / "locker", "serve", "--host", "0.0.0.0", "--no-browser")
+    assert r.exit_code == 2 and "--host" in r.stderr
+    assert not [p for p in cli.commands["serve"].params if p.name in ("host", "bind", "address")]
+
+
+def test_stopping_the_server_drops_the_key(home: Path, clock: Clock) -> None:
+    keys = Secrets()
+    session = Unlocked(home, idle_seconds=60, now=clock)
+    closed: list[bool] = []
+    app = Guard(make_app(session, keys, None), keys, PORT)
+    with TestClient(app, base_url=BASE, follow_redirects=False) as client:  # runs the lifespan
+        unlock(client, keys)
+        store = session.store()
+        store.close = lambda: closed.append(True)  # type: ignore[method-assign]
+        assert client.get("/timeline").status_code == 200
+    # The server's shutdown (lifespan end) locked the locker and closed its store.
+    assert closed == [True] and not session.is_open
+    with pytest.raises(Locked):
+        session.store()
+
+
+def test_idle_and_lock_close_the_store(server: tuple[TestClient, Secrets, Unlocked], clock: Clock) -> None:
+    client, keys, session = server
+    for how in ("idle", "lock"):
+        unlock(client, keys)
+        closed: list[bool] = []
+        session.store().close = lambda closed=closed: closed.append(True)  # type: ignore[method-assign]
+        if how == "idle":
+            clock.t += 61
+            session.expire()  # what the server's idle thread calls every 30 s
+        else:
+            client.post("/lock", data={"csrf": keys.csrf})
+        assert closed == [True] and not session.is_open, how
+
+
+@pytest.mark.parametrize(
+    ("raw", "folders", "name"),
+    [
+        ("../../etc/passwd", ("etc",), "passwd"),
+        ("/etc/cron.d/x", ("etc", "cron.d"), "x"),
+        ("C:\\Users\\me\\..\\evil.exe", ("Users", "me"), "evil.exe"),
+        ("backup/./info.xml", ("backup",), "info.xml"),
+        ("a\x00b/\x1bc.db", ("ab",), "c.db"),
+        ("..", (), "upload"),
+        ("", (), "upload"),
+        ("通话录音/2026/录音.m4a", ("通话录音", "2026"), "录音.m4a"),
+    ],
+)
+def test_an_upload_name_names_nothing_outside_its_folder(
+    raw: str, folders: tuple[str, ...], name: str
+) -> None:
+    got = upload_name(raw)
+    assert (got.folders, got.name) == (folders, name)

@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from evidence import attribution, events, findings
+from evidence import attribution, events, finding_pages, findings
 from evidence.errors import UsageError
 from evidence.numbers import parse_number
 from evidence.records import EventRecord, FindingRecord
@@ -83,19 +83,82 @@ def list_findings(
     return FindingListing(rows, waiting, store.timezone)
 
 
+# --- a page at a time (the local web page, at 100,000 events) ------------------------------------
+
+
+def pages_of(total: int, per_page: int) -> int:
+    """How many pages `total` rows fill (at least one, so an empty listing has its page 1)."""
+    return max(1, -(-total // per_page))
+
+
 @dataclass(frozen=True)
-class FindingsWithEvidence:
-    listing: FindingListing
-    events: dict[int, EventRecord]  # the events the findings point at, by id
+class Timeline:
+    days: list[tuple[str, Counter[str]]]  # every day that has events: (local date, counts by kind)
+    timezone: ZoneInfo
 
 
-def findings_with_evidence(open_store: OpenStore) -> FindingsWithEvidence:
-    """The findings and the events each rests on (message text, call row), for a page that
-    shows a finding together with its evidence."""
-    listing = list_findings(open_store)
-    wanted = {e for f in listing.findings for e in f.events}
-    rows = events.list_events(open_store(), events.EventFilter())
-    return FindingsWithEvidence(listing, {e.id: e for e in rows if e.id in wanted})
+DayCounter = events.DayCounter
+
+
+def timeline(open_store: OpenStore, counter: DayCounter | None = None) -> Timeline:
+    """Counts per local day and kind, counted by the database (no event is read); with a
+    `counter` kept from call to call, only the events added since its last call are counted."""
+    store = open_store()
+    days = counter.counts(store) if counter is not None else events.day_counts(store)
+    return Timeline(days, store.timezone)
+
+
+@dataclass(frozen=True)
+class DayPage:
+    day: str
+    events: list[EventRecord]
+    total: int  # the day's events, all pages
+    page: int
+    pages: int
+    timezone: ZoneInfo
+
+
+def day_events(open_store: OpenStore, day: str, page: int, per_page: int) -> DayPage:
+    """One local day's events, `per_page` at a time (page 1 first)."""
+    try:
+        date.fromisoformat(day)
+    except ValueError as e:
+        raise UsageError(f"cannot read the day {day!r}: use 2026-08-11") from e
+    store = open_store()
+    chosen = events.EventFilter(
+        since=events.parse_when(day, store.timezone), until=events.parse_when(day, store.timezone, end=True)
+    )
+    page = max(1, page)
+    rows, total = events.events_page(store, chosen, (page - 1) * per_page, per_page)
+    return DayPage(day, rows, total, page, pages_of(total, per_page), store.timezone)
+
+
+@dataclass(frozen=True)
+class FindingsPage:
+    counts: list[finding_pages.CategoryCount]  # every category that has findings
+    category: int | None  # the category shown (None: there are no findings)
+    findings: list[finding_pages.ListedFinding]
+    total: int  # the category's findings, all pages
+    page: int
+    pages: int
+    timezone: ZoneInfo
+
+
+def findings_page(
+    open_store: OpenStore, category: int | None, page: int, per_page: int, evidence: int
+) -> FindingsPage:
+    """One category's findings (the first category that has any, unless one is asked for),
+    `per_page` at a time in time order, each with its first `evidence` events; and the counts
+    per category and status."""
+    store = open_store()
+    counts = finding_pages.finding_counts(store)
+    if category is None:
+        category = next((c.category for c in counts if c.findings), None)
+    if category is None:
+        return FindingsPage(counts, None, [], 0, 1, 1, store.timezone)
+    page = max(1, page)
+    rows, total = finding_pages.findings_page(store, category, (page - 1) * per_page, per_page, evidence)
+    return FindingsPage(counts, category, rows, total, page, pages_of(total, per_page), store.timezone)
 
 
 def confirm(open_store: OpenStore, finding_id: int) -> None:

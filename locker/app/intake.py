@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import re
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
-from evidence import declarations, events, intake, transcripts
+from evidence import declarations, events, intake, transcripts, uploads
 from evidence.errors import ExitCode, LockerError
 from evidence.importers import formats
 from locker.app import Notify, OpenStore
@@ -76,29 +78,108 @@ def add(
     )
 
 
+@dataclass(frozen=True)
+class UploadName:
+    """Where an uploaded file sat, as safe parts: the folders inside the picked folder (none for
+    a file picked alone) and its own name."""
+
+    folders: tuple[str, ...]
+    name: str
+
+    @property
+    def hidden(self) -> bool:
+        """A hidden file or folder (`.thumbnails`, `.DS_Store`): `add` skips those in a folder too."""
+        return any(p.startswith(".") for p in (*self.folders, self.name))
+
+
+MAX_NAME_PARTS = 32  # folders deep; a phone backup is a handful
+
+
+def upload_name(raw: str) -> UploadName:
+    """The name a browser sent (a file's name, or its path inside a picked folder: the collector
+    may have chosen every part of it) as parts that name nothing outside: no absolute path, no
+    drive, no `.` or `..`, no control characters, each part at most 255 characters."""
+    parts = []
+    for part in re.split(r"[/\\]+", raw):
+        part = "".join(c for c in part if c.isprintable())[:255].strip()
+        if part in ("", ".", "..") or re.fullmatch(r"[A-Za-z]:", part):
+            continue
+        parts.append(part)
+    parts = parts[-MAX_NAME_PARTS:]
+    if not parts:
+        return UploadName((), "upload")
+    return UploadName(tuple(parts[:-1]), parts[-1])
+
+
+class FolderUploads:
+    """What is learnt of each folder being uploaded, file by file, keyed by the upload batch the
+    page chose and the folder's parts; the oldest are forgotten past `limit`, all on lock."""
+
+    def __init__(self, limit: int = 256) -> None:
+        self.limit = limit
+        self._folders: OrderedDict[tuple[str, tuple[str, ...]], intake.BackupFolder] = OrderedDict()
+
+    def folder(self, batch: str, folders: tuple[str, ...], password: str | None) -> intake.BackupFolder:
+        key = (batch, folders)
+        found = self._folders.get(key)
+        if found is None:
+            # Given once per upload, so asked once: a wrong one leaves the files sealed, and
+            # uploading the folder again with the right one reads them.
+            def passwords(_label: str, attempt: int) -> str | None:
+                return password if attempt == 0 else None
+
+            asked = passwords if password else None
+            found = self._folders[key] = intake.BackupFolder("/".join(folders), asked)
+            while len(self._folders) > self.limit:
+                self._folders.popitem(last=False)
+        self._folders.move_to_end(key)
+        return found
+
+    def clear(self) -> None:
+        self._folders.clear()
+
+
 def add_upload(
     open_store: OpenStore,
-    name: str,
+    name: UploadName,
     src: BinaryIO,
     size: int,
     *,
+    folder: intake.BackupFolder | None = None,
+    refresh: bool = True,
     env_tsa: str | None,
     notify: Notify,
 ) -> Added:
     """`add` for one file that arrives as a stream (an upload to the local web page): sealed
     into the vault as it arrives, never written anywhere in plaintext; then the same refresh
-    and stamp as `add`. A bad file is a failure in the result, not an exception."""
+    and stamp as `add`, unless `refresh` is off (a batch of uploads ends with `finish_uploads`).
+    A file of a picked folder comes with its `folder`, shared by the folder's files. A bad file
+    is a failure in the result, not an exception."""
     store = open_store()
     batch = intake.BatchResult()
+    if folder is not None and name.hidden:
+        batch.skipped.append(intake.Skipped(name.name, "is a hidden file: skipped"))
+        return Added([], [], batch.skipped, store.timezone, 0)
     try:
-        batch.added.append(intake.add_stream(store, name, src, size, None, ocr()))
+        if folder is not None:
+            added = uploads.add_stream_in_folder(store, name.name, src, size, folder, ocr())
+        else:
+            added = intake.add_stream(store, name.name, src, size, None, ocr())
+        batch.added.append(added)
     except LockerError as e:
-        batch.failures.append(intake.AddFailure(name, str(e), int(e.exit_code)))
-    if batch.added:
+        batch.failures.append(intake.AddFailure(name.name, str(e), int(e.exit_code)))
+    if batch.added and refresh:
         refresh_findings(store)
         auto_stamp(store, env_tsa, notify)
     codes = [f.exit_code for f in batch.failures] + [ExitCode.BAD_INPUT for r in batch.added if r.warning]
     return Added(batch.added, batch.failures, [], store.timezone, max(codes, default=0))
+
+
+def finish_uploads(open_store: OpenStore, *, env_tsa: str | None, notify: Notify) -> None:
+    """After a batch of uploads: attribution and findings once for all of them, then the stamp."""
+    store = open_store()
+    refresh_findings(store)
+    auto_stamp(store, env_tsa, notify)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from evidence import attribution, timestamps
+from evidence.finding_pages import CategoryCount, ListedFinding
 from evidence.intake import AddResult
 from evidence.items import ItemDetail, ItemSummary
 from evidence.parties import IDENTITY_FIELDS, Suggestion
@@ -178,6 +179,30 @@ def finding(f: FindingRecord, tz: ZoneInfo) -> dict[str, Any]:
         "status": f.status,
         "why": f.why,
     }
+
+
+def listed_finding(f: ListedFinding, tz: ZoneInfo) -> dict[str, Any]:
+    """A finding on a page of findings: the shape of `finding`, with how many events it rests
+    on in place of their ids (its first few come as events of their own)."""
+    return {
+        "id": f.id,
+        "key": f.key,
+        "category": f.category,
+        "rule": f.rule,
+        "at": iso_local(f.at, tz),
+        "numbers": list(f.numbers),
+        "party": f.party,
+        "explanation": f.explanation,
+        "strength": f.strength,
+        "level": f.level,
+        "status": f.status,
+        "why": f.why,
+        "events": f.events,
+    }
+
+
+def category_count(c: CategoryCount) -> dict[str, Any]:
+    return dataclasses.asdict(c)
 
 
 # --- parties --------------------------------------------------------------------------------

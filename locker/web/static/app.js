@@ -1,16 +1,48 @@
-// Uploads (picked or dropped), one request per file, each with its own progress bar. The body is the file itself
-// (no multipart form): the server seals it into the vault as it arrives.
+// Uploads (picked, a picked folder, or dropped), one request per file, each with its own progress bar. The body is
+// the file itself (no multipart form): the server seals it into the vault as it arrives. Each pick or drop is one
+// batch: its files are judged together once the last is in (/upload/finish), and the files of a picked folder
+// carry their path inside it, since a phone backup's files are read together (its info.xml first).
 "use strict";
 document.addEventListener("DOMContentLoaded", () => {
-  const input = document.getElementById("files");
-  if (!input) return;
+  const zone = document.getElementById("drop");
+  if (!zone) return;
   const list = document.getElementById("uploads");
-  const say = input.dataset;
+  const finished = document.getElementById("finished");
+  const password = document.getElementById("backup-password");
+  const say = zone.dataset;
 
-  function upload(file) {
+  function newBatch() {
+    const bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  function post(url, body, onprogress) {
+    return new Promise((resolve) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open("POST", url);
+      xhr.setRequestHeader("X-CSRF-Token", say.csrf);
+      xhr.setRequestHeader("Content-Type", "application/octet-stream");
+      if (password && password.value) {
+        xhr.setRequestHeader("X-Backup-Password", encodeURIComponent(password.value));
+      }
+      if (onprogress) xhr.upload.onprogress = onprogress;
+      xhr.onload = () => {
+        try {
+          resolve(xhr.status === 200 ? JSON.parse(xhr.responseText) : null);
+        } catch (_) {
+          resolve(null);
+        }
+      };
+      xhr.onerror = () => resolve(null);
+      xhr.send(body);
+    });
+  }
+
+  async function upload(file, path, batch) {
     const row = document.createElement("li");
     const label = document.createElement("span");
-    label.textContent = file.name + " ";
+    label.textContent = path + " ";
     const bar = document.createElement("progress");
     bar.max = file.size || 1;
     bar.value = 0;
@@ -18,54 +50,68 @@ document.addEventListener("DOMContentLoaded", () => {
     result.className = "result";
     row.append(label, bar, result);
     list.append(row);
-    return new Promise((resolve) => {
-      const xhr = new XMLHttpRequest();
-      xhr.open("POST", "/upload?name=" + encodeURIComponent(file.name));
-      xhr.setRequestHeader("X-CSRF-Token", say.csrf);
-      xhr.setRequestHeader("Content-Type", "application/octet-stream");
-      xhr.upload.onprogress = (e) => { bar.value = e.loaded; };
-      xhr.onload = () => {
-        bar.value = bar.max;
-        let text = " " + say.failed;
-        try {
-          const doc = JSON.parse(xhr.responseText);
-          if (doc.added.length) {
-            const r = doc.added[0];
-            text = " " + (r.duplicate ? say.duplicate : say.added) + ", " + r.events + " " + say.events;
-            if (r.warning) text += " (" + r.warning + ")";
-            row.className = "good";
-          } else if (doc.failures.length) {
-            text = " " + say.failed + ": " + doc.failures[0].message;
-            row.className = "bad";
-          }
-        } catch (_) {
-          row.className = "bad";
-        }
-        result.textContent = text;
-        resolve();
-      };
-      xhr.onerror = () => { result.textContent = " " + say.failed; row.className = "bad"; resolve(); };
-      xhr.send(file);
+    const url = "/upload?name=" + encodeURIComponent(path) + "&batch=" + batch;
+    const doc = await post(url, file, (e) => { bar.value = e.loaded; });
+    bar.value = bar.max;
+    let text = " " + say.failed;
+    row.className = "bad";
+    if (doc && doc.added.length) {
+      const r = doc.added[0];
+      text = " " + (r.duplicate ? say.duplicate : say.added) + ", " + r.events + " " + say.events;
+      if (r.warning) text += " (" + r.warning + ")";
+      row.className = "good";
+    } else if (doc && doc.skipped.length) {
+      text = " " + say.skipped;
+      row.className = "skipped";
+    } else if (doc && doc.failures.length) {
+      text = " " + say.failed + ": " + doc.failures[0].message;
+    }
+    result.textContent = text;
+  }
+
+  // A folder's files in the order `locker add FOLDER` takes them: folder by folder, info.xml first in each;
+  // hidden files and folders left out, as there.
+  function inFolderOrder(files) {
+    const shown = files.filter((f) => !f.webkitRelativePath.split("/").some((p) => p.startsWith(".")));
+    const key = (f) => {
+      const parts = f.webkitRelativePath.split("/");
+      const name = parts.pop();
+      return [parts.join("/"), name === "info.xml" ? "" : "\u0001" + name];
+    };
+    return shown.sort((a, b) => {
+      const [fa, na] = key(a);
+      const [fb, nb] = key(b);
+      return fa < fb ? -1 : fa > fb ? 1 : na < nb ? -1 : na > nb ? 1 : 0;
     });
   }
 
   async function uploadAll(files) {
+    const batch = newBatch();
+    finished.textContent = "";
     // One at a time: the locker takes one file after another anyway.
-    for (const file of Array.from(files)) await upload(file);
+    for (const file of files) await upload(file, file.webkitRelativePath || file.name, batch);
+    finished.textContent = say.finishing;
+    await post("/upload/finish?batch=" + batch, null, null);
+    finished.textContent = say.done;
   }
 
+  const input = document.getElementById("files");
   input.addEventListener("change", async () => {
-    await uploadAll(input.files);
+    await uploadAll(Array.from(input.files));
     input.value = "";
+  });
+  const folder = document.getElementById("folder");
+  folder.addEventListener("change", async () => {
+    await uploadAll(inFolderOrder(Array.from(folder.files)));
+    folder.value = "";
   });
 
   // Files dropped anywhere on the drop zone go the same way.
-  const zone = document.getElementById("drop");
   zone.addEventListener("dragover", (e) => { e.preventDefault(); zone.classList.add("over"); });
   zone.addEventListener("dragleave", () => zone.classList.remove("over"));
   zone.addEventListener("drop", (e) => {
     e.preventDefault();
     zone.classList.remove("over");
-    uploadAll(e.dataTransfer.files);
+    uploadAll(Array.from(e.dataTransfer.files));
   });
 });
