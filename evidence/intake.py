@@ -544,13 +544,16 @@ def add_stream(
     size: int,
     progress: Progress | None = None,
     ocr: Ocr | None = None,
+    folder: BackupFolder | None = None,
 ) -> AddResult:
     """Seal one original read from a stream (an upload to the local web page) and record it as
     `add_file` does. The bytes go straight into the vault's sealed temp object: no plaintext
     copy is ever written. `size` is the announced size (it sizes the padding); there is no file
-    time, so the capture time comes from the name and the container."""
+    time, so the capture time comes from the name and the container. `folder`: the picked
+    folder the file sat in, so its files share what is learnt of it (a Huawei/Honor backup's
+    info.xml and password) as they do when `add_paths` walks a folder on disk."""
     sealed = hash_and_seal(store, src, size, progress)
-    return _record_sealed(store, sealed, name, None, ocr, None)
+    return _record_sealed(store, sealed, name, None, ocr, folder)
 
 
 def _record_sealed(

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
-from evidence import declarations, events, intake, transcripts, uploads
+from evidence import declarations, events, intake, transcripts
 from evidence.errors import ExitCode, LockerError
 from evidence.importers import formats
 from locker.app import Notify, OpenStore
@@ -161,11 +161,7 @@ def add_upload(
         batch.skipped.append(intake.Skipped(name.name, "is a hidden file: skipped"))
         return Added([], [], batch.skipped, store.timezone, 0)
     try:
-        if folder is not None:
-            added = uploads.add_stream_in_folder(store, name.name, src, size, folder, ocr())
-        else:
-            added = intake.add_stream(store, name.name, src, size, None, ocr())
-        batch.added.append(added)
+        batch.added.append(intake.add_stream(store, name.name, src, size, None, ocr(), folder))
     except LockerError as e:
         batch.failures.append(intake.AddFailure(name.name, str(e), int(e.exit_code)))
     if batch.added and refresh:
