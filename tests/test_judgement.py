@@ -353,6 +353,30 @@ def test_the_catalog_uses_the_shipped_judgement() -> None:
     assert load_catalog().judgement is load_judgement()
 
 
+def test_the_shipped_derivation_is_current() -> None:
+    # derived.json only saves load time (a pattern it lacks is worked out at load), but a stale
+    # file after an edit to the analysis would be wrong: it must equal a fresh run of the script
+    spec = importlib.util.spec_from_file_location(
+        "derive_judgement", ROOT / "scripts" / "derive_judgement.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    shipped = template_path("rules", "judgement") / "derived.json"
+    assert module.build() == shipped.read_text(encoding="utf-8"), "re-run scripts/derive_judgement.py"
+
+
+def test_a_pattern_missing_from_the_derivation_is_worked_out_at_load(tmp_path: Path) -> None:
+    folder = tmp_path / "judgement"
+    shutil.copytree(template_path("rules", "judgement"), folder)
+    (folder / "derived.json").write_text('{"version": 1, "patterns": {}}', encoding="utf-8")
+    fresh = read_judgement(folder)
+    text = "再不还钱，明天就去你公司找你领导"
+    assert [h.cue for h in text_hits(text, fresh, False)] == [
+        h.cue for h in text_hits(text, load_judgement(), False)
+    ]
+
+
 # --- the corpus: the held-out fifth at the thresholds -----------------------------------
 
 

@@ -20,6 +20,8 @@ which rule made it. Pure functions of the text; TextJudge memoises them per dist
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import re._compiler as _sre_compiler  # compiles a parsed pattern: each cue is parsed once
 import re._constants as _sre  # the parsed form of a pattern, to find the words it requires
@@ -297,16 +299,17 @@ def _expand(pattern: str, words: dict[str, str], where: str) -> str:
     return _PLACEHOLDER.sub(sub, pattern)
 
 
-def _compile_gated(pattern: str, words: dict[str, str], where: str) -> tuple[re.Pattern[str], Gate | None]:
+def _compile_gated(
+    pattern: str, words: dict[str, str], where: str, derived: Derivation
+) -> tuple[re.Pattern[str], Gate | None]:
     """A pattern and its gate, from one parse."""
+    source = _expand(pattern, words, where)
     try:
-        parsed = _sre_parser.parse(_expand(pattern, words, where))
+        parsed = _sre_parser.parse(source)
     except re.error as e:
         raise JudgementError(f"{where}: {e}") from None
-    compiled = _sre_compiler.compile(parsed)
-    if parsed.state.flags & _sre.SRE_FLAG_IGNORECASE or _folds_case(parsed):
-        return compiled, None
-    return compiled, _gate(parsed)
+    gate, _starts = derived.of(source, parsed, starts=False)
+    return _sre_compiler.compile(parsed), gate
 
 
 def _compile(pattern: str, words: dict[str, str], where: str) -> re.Pattern[str]:
@@ -328,15 +331,74 @@ def _load(path: Path) -> dict[str, Any]:
         return tomllib.load(f)
 
 
+# What is worked out of each pattern at load (its gate, how its matches start) is a pure function
+# of the pattern's text; working it out for every cue takes seconds, and every `locker` command
+# that judges loads the judgement. So the repository ships it, worked out once, in derived.json
+# (scripts/derive_judgement.py writes it), keyed by a hash of each pattern's text and of
+# DERIVATION_VERSION: a pattern changed since is worked out at load as before, never misread.
+# Bump DERIVATION_VERSION when the analysis changes; a test compares the file with a fresh run.
+DERIVED_FILE = "derived.json"
+DERIVATION_VERSION = 1
+
+
+class Derivation:
+    """Gates and start words by pattern, shipped (derived.json) or worked out now."""
+
+    def __init__(self, shipped: dict[str, Any] | None = None) -> None:
+        self.shipped = shipped or {}
+        self.used: dict[str, Any] = {}  # everything this load needed, for the script to write
+
+    @classmethod
+    def read(cls, folder: Path) -> Derivation:
+        try:
+            data = json.loads((folder / DERIVED_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return cls()  # none shipped, or unreadable: everything is worked out at load
+        if not isinstance(data, dict) or data.get("version") != DERIVATION_VERSION:
+            return cls()
+        patterns = data.get("patterns")
+        return cls(patterns if isinstance(patterns, dict) else None)
+
+    @staticmethod
+    def key(source: str) -> str:
+        return hashlib.sha256(f"{DERIVATION_VERSION}\0{source}".encode()).hexdigest()
+
+    def of(self, source: str, parsed: Any, starts: bool = True) -> tuple[Gate | None, frozenset[str] | None]:
+        """A pattern's gate and, if `starts`, how its matches start (None where unknown)."""
+        key = self.key(source)
+        entry = self.shipped.get(key)
+        if entry is None:
+            if parsed.state.flags & _sre.SRE_FLAG_IGNORECASE or _folds_case(parsed):
+                entry = {"gate": None, "starts": None}  # its literals are not the words it matches
+            else:
+                gate, start_words = _gate(parsed), _start_words(parsed) if starts else None
+                entry = {
+                    "gate": None if gate is None else [[sorted(ws) for ws in c] for c in gate],
+                    "starts": None if start_words is None else sorted(start_words),
+                }
+        self.used[key] = entry
+        gate, start_words = entry["gate"], entry["starts"]
+        return (
+            None if gate is None else tuple(tuple(frozenset(ws) for ws in c) for c in gate),
+            None if start_words is None else frozenset(start_words),
+        )
+
+    def to_json(self) -> str:
+        data = {"version": DERIVATION_VERSION, "patterns": dict(sorted(self.used.items()))}
+        return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
+
+
 @cache
 def load_judgement() -> Judgement:
     """The judgement the repository ships (templates/rules/judgement/)."""
     return read_judgement(template_path("rules", "judgement"))
 
 
-def read_judgement(folder: Path) -> Judgement:
+def read_judgement(folder: Path, derived: Derivation | None = None) -> Judgement:
     """A judgement from a folder of words, stance, sounds and category-N files; JudgementError if
-    any of them is inconsistent."""
+    any of them is inconsistent. `derived`: what is already worked out of its patterns (by
+    default the folder's derived.json, if any)."""
+    derived = derived if derived is not None else Derivation.read(folder)
     words: dict[str, str] = {}
     plain: dict[str, frozenset[str]] = {}  # lists that are only words, for trie_pattern
     _add_words(_load(folder / "words.toml")["words"], words, plain, "words.toml")
@@ -374,14 +436,14 @@ def read_judgement(folder: Path) -> Judgement:
                 raise JudgementError(f"{where}: id used twice")
             seen.add(raw["id"])
             source = _expand(_alternatives(raw["pattern"]), local, where)
-            pattern, anchors, starts = _compile_with_anchors(source, where)
+            pattern, anchors, starts = _compile_with_anchors(source, where, derived)
             context, context_gate = (
-                _compile_gated(_alternatives(raw["context"]), local, where)
+                _compile_gated(_alternatives(raw["context"]), local, where, derived)
                 if "context" in raw
                 else (None, None)
             )
             unless, unless_gate = (
-                _compile_gated(_alternatives(raw["unless"]), local, where)
+                _compile_gated(_alternatives(raw["unless"]), local, where, derived)
                 if "unless" in raw
                 else (None, None)
             )
@@ -457,7 +519,7 @@ def trie_pattern(words: set[str] | frozenset[str]) -> str:
 
 
 def _compile_with_anchors(
-    source: str, where: str
+    source: str, where: str, derived: Derivation | None = None
 ) -> tuple[re.Pattern[str], Gate | None, re.Pattern[str] | None]:
     """A cue's pattern, the word sets every match holds a word of each (its gate) and a pattern
     for how its matches start, from one parse: parsing is most of compiling, and the cues'
@@ -467,9 +529,8 @@ def _compile_with_anchors(
     except re.error as e:
         raise JudgementError(f"{where}: {e}") from None
     compiled = _sre_compiler.compile(parsed)
-    if parsed.state.flags & _sre.SRE_FLAG_IGNORECASE or _folds_case(parsed):
-        return compiled, None, None  # its literals are not the words it matches
-    return compiled, _gate(parsed), _start_pattern(parsed)
+    gate, starts = (derived or Derivation()).of(source, parsed)
+    return compiled, gate, None if starts is None else re.compile(trie_pattern(starts))
 
 
 def _folds_case(items: Any) -> bool:
@@ -491,16 +552,16 @@ _UNKNOWN: _Prefixes = frozenset({("", False)})  # could start with anything
 _EMPTY: _Prefixes = frozenset({("", True)})  # matches the empty string only
 
 
-def _start_pattern(parsed: Any) -> re.Pattern[str] | None:
-    """A pattern for the first START_CHARS characters of every match (fewer where a match is
-    shorter or its next character could be anything), or None when a match could start anywhere."""
+def _start_words(parsed: Any) -> frozenset[str] | None:
+    """The first START_CHARS characters of every match (fewer where a match is shorter or its
+    next character could be anything), or None when a match could start anywhere."""
     try:
         starts = _prefixes(parsed, START_CHARS)
     except RecursionError:
         return None
     if any(not start for start, _whole in starts):
         return None
-    return re.compile(trie_pattern({start for start, _whole in starts}))
+    return frozenset(start for start, _whole in starts)
 
 
 def _then(first: _Prefixes, rest: Callable[[int], _Prefixes], k: int) -> _Prefixes:
