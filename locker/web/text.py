@@ -47,7 +47,7 @@ WORDS: dict[str, dict[str, str]] = {
         "add.title": "添加证据",
         "add.help": "选择短信导出、通话记录、截图、录音等文件（可多选）。"
         "文件直接加密存入保管箱，不在电脑上留下副本。",
-        "add.drop": "把文件拖到这个框里，或者：",
+        "add.drop": "把文件或文件夹拖到这个框里，或者：",
         "add.pick": "选择文件",
         "add.added": "已加入",
         "add.duplicate": "已存在（之前加过）",
@@ -165,7 +165,7 @@ WORDS: dict[str, dict[str, str]] = {
         "add.title": "Add evidence",
         "add.help": "Choose SMS exports, call logs, screenshots, recordings (several at once). Files are "
         "encrypted straight into the locker; no copy is left on the computer.",
-        "add.drop": "Drop files into this box, or:",
+        "add.drop": "Drop files or folders into this box, or:",
         "add.pick": "Choose files",
         "add.added": "added",
         "add.duplicate": "already in the locker",

@@ -1,6 +1,6 @@
 // Uploads (picked, a picked folder, or dropped), one request per file, each with its own progress bar. The body is
 // the file itself (no multipart form): the server seals it into the vault as it arrives. Each pick or drop is one
-// batch: its files are judged together once the last is in (/upload/finish), and the files of a picked folder
+// batch: its files are judged together once the last is in (/upload/finish), and the files of a picked or dropped folder
 // carry their path inside it, since a phone backup's files are read together (its info.xml first).
 "use strict";
 document.addEventListener("DOMContentLoaded", () => {
@@ -70,11 +70,11 @@ document.addEventListener("DOMContentLoaded", () => {
   }
 
   // A folder's files in the order `locker add FOLDER` takes them: folder by folder, info.xml first in each;
-  // hidden files and folders left out, as there.
-  function inFolderOrder(files) {
-    const shown = files.filter((f) => !f.webkitRelativePath.split("/").some((p) => p.startsWith(".")));
-    const key = (f) => {
-      const parts = f.webkitRelativePath.split("/");
+  // hidden files and folders left out, as there. Each entry is {file, path}, path inside the picked folder.
+  function inFolderOrder(entries) {
+    const shown = entries.filter((e) => !e.path.split("/").some((p) => p.startsWith(".")));
+    const key = (e) => {
+      const parts = e.path.split("/");
       const name = parts.pop();
       return [parts.join("/"), name === "info.xml" ? "" : "\u0001" + name];
     };
@@ -85,11 +85,11 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 
-  async function uploadAll(files) {
+  async function uploadAll(entries) {
     const batch = newBatch();
     finished.textContent = "";
     // One at a time: the locker takes one file after another anyway.
-    for (const file of files) await upload(file, file.webkitRelativePath || file.name, batch);
+    for (const e of entries) await upload(e.file, e.path, batch);
     finished.textContent = say.finishing;
     await post("/upload/finish?batch=" + batch, null, null);
     finished.textContent = say.done;
@@ -97,21 +97,56 @@ document.addEventListener("DOMContentLoaded", () => {
 
   const input = document.getElementById("files");
   input.addEventListener("change", async () => {
-    await uploadAll(Array.from(input.files));
+    await uploadAll(Array.from(input.files, (f) => ({ file: f, path: f.name })));
     input.value = "";
   });
   const folder = document.getElementById("folder");
   folder.addEventListener("change", async () => {
-    await uploadAll(inFolderOrder(Array.from(folder.files)));
+    await uploadAll(inFolderOrder(Array.from(folder.files, (f) => ({ file: f, path: f.webkitRelativePath }))));
     folder.value = "";
   });
 
-  // Files dropped anywhere on the drop zone go the same way.
+  // A dropped folder is walked as a picked one is: its files with their paths inside it (the folder's own
+  // name first, as the picker gives it).
+  function readAll(reader) {
+    return new Promise((resolve, reject) => {
+      const found = [];
+      const more = () => reader.readEntries((batch) => {
+        if (!batch.length) return resolve(found);
+        found.push(...batch);
+        more();
+      }, reject);
+      more();
+    });
+  }
+  async function walk(entry, out) {
+    if (entry.isFile) {
+      const file = await new Promise((resolve, reject) => entry.file(resolve, reject));
+      out.push({ file, path: entry.fullPath.replace(/^\//, "") });
+    } else if (entry.isDirectory) {
+      for (const child of await readAll(entry.createReader())) await walk(child, out);
+    }
+  }
+
+  // Files and folders dropped anywhere on the drop zone go the same way.
   zone.addEventListener("dragover", (e) => { e.preventDefault(); zone.classList.add("over"); });
   zone.addEventListener("dragleave", () => zone.classList.remove("over"));
-  zone.addEventListener("drop", (e) => {
+  zone.addEventListener("drop", async (e) => {
     e.preventDefault();
     zone.classList.remove("over");
-    uploadAll(Array.from(e.dataTransfer.files));
+    const items = Array.from(e.dataTransfer.items || []);
+    const entries = items.map((i) => (i.webkitGetAsEntry ? i.webkitGetAsEntry() : null));
+    if (!entries.some((x) => x && x.isDirectory)) {
+      await uploadAll(Array.from(e.dataTransfer.files, (f) => ({ file: f, path: f.name })));
+      return;
+    }
+    const found = [];
+    try {
+      for (const entry of entries) if (entry) await walk(entry, found);
+    } catch (_) {
+      finished.textContent = say.failed;
+      return;
+    }
+    await uploadAll(inFolderOrder(found));
   });
 });
