@@ -205,3 +205,34 @@ def test_the_whole_flow_in_a_browser(served: str, tmp_path: Path) -> None:
         page.wait_for_selector("#passphrase")
         browser.close()
     assert problems == []
+
+
+def test_a_dropped_folder_is_walked_as_a_picked_one(served: str, tmp_path: Path) -> None:
+    # A real drop of a folder from the file manager, as Chromium's input layer makes it (DevTools'
+    # Input.dispatchDragEvent with the folder's path): its files go in with their paths, info.xml
+    # first, as when the folder is picked.
+    sync_api = pytest.importorskip("playwright.sync_api")
+    make_backup(
+        tmp_path / "phone" / "backupFiles1" / "2026-03-05", {"sms": sms_db(), "calllog": calllog_db()}
+    )
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM)
+        page = browser.new_page()
+        page.goto(served)
+        page.fill("#passphrase", PASSPHRASE)
+        page.click("button[type=submit]")
+        page.wait_for_selector("#drop")
+        page.fill("#backup-password", PASSWORD)
+        box = page.locator("#drop").bounding_box()
+        assert box is not None
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        cdp = page.context.new_cdp_session(page)
+        data = {"items": [], "files": [str(tmp_path / "phone")], "dragOperationsMask": 1}
+        for kind in ("dragEnter", "dragOver", "drop"):
+            cdp.send("Input.dispatchDragEvent", {"type": kind, "x": x, "y": y, "data": data})
+        page.wait_for_selector("#finished:has-text('全部完成')", timeout=60_000)
+        rows = page.locator("#uploads li").all_inner_texts()
+        assert "phone/backupFiles1/2026-03-05/info.xml" in rows[0], rows
+        assert any("sms.db" in r and "3 条记录" in r for r in rows), rows
+        assert any("calllog.db" in r and "5 条记录" in r for r in rows), rows
+        browser.close()
