@@ -86,10 +86,11 @@ class ListedFinding:
 
 
 def findings_page(
-    store: Store, category: int, offset: int, limit: int, evidence: int
+    store: Store, category: int, offset: int, limit: int, evidence: int, total: int | None = None
 ) -> tuple[list[ListedFinding], int]:
     """`limit` findings of one category from `offset` on, in time order, each with its first
-    `evidence` events; and how many the category lists in all."""
+    `evidence` events; and how many the category lists in all (`total`, when the caller has
+    it from `finding_counts`, is not counted again: at 100,000 findings a count is half the page)."""
     where = (Finding.current.is_(True), Finding.category == category, _shown())
     columns = (
         Finding.id,
@@ -107,7 +108,8 @@ def findings_page(
         Finding.events,
     )
     with store.transaction() as s:
-        total = s.scalar(select(func.count()).select_from(Finding).where(*where)) or 0
+        if total is None:
+            total = s.scalar(select(func.count()).select_from(Finding).where(*where)) or 0
         # The page's ids first, from the index alone: SQLite reads every column of the rows an
         # OFFSET skips, and a finding's row is its whole explanation and event list.
         in_order = select(Finding.id).where(*where).order_by(Finding.at, Finding.id)

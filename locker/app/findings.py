@@ -157,7 +157,10 @@ def findings_page(
     if category is None:
         return FindingsPage(counts, None, [], 0, 1, 1, store.timezone)
     page = max(1, page)
-    rows, total = finding_pages.findings_page(store, category, (page - 1) * per_page, per_page, evidence)
+    listed = next((c.findings for c in counts if c.category == category), 0)
+    rows, total = finding_pages.findings_page(
+        store, category, (page - 1) * per_page, per_page, evidence, total=listed
+    )
     return FindingsPage(counts, category, rows, total, page, pages_of(total, per_page), store.timezone)
 
 
