@@ -589,15 +589,8 @@ def _item_prefixes(op: Any, av: Any, k: int) -> _Prefixes:
     if op is _sre.LITERAL:
         return frozenset({(chr(av), True)})
     if op is _sre.IN:
-        chars: set[str] = set()
-        for o, a in av:
-            if o is _sre.LITERAL:
-                chars.add(chr(a))
-            elif o is _sre.RANGE and a[1] - a[0] < _SMALL_RANGE:
-                chars.update(map(chr, range(a[0], a[1] + 1)))
-            else:  # a negated class, a category or a wide range
-                return _UNKNOWN
-        return frozenset((ch, True) for ch in chars)
+        chars = _class_chars(av)
+        return _UNKNOWN if chars is None else frozenset((ch, True) for ch in chars)
     if op is _sre.BRANCH:
         return frozenset().union(*(_prefixes(branch, k) for branch in av[1]))
     if op is _sre.SUBPATTERN:
@@ -608,6 +601,20 @@ def _item_prefixes(op: Any, av: Any, k: int) -> _Prefixes:
     if op in (_sre.AT, _sre.ASSERT, _sre.ASSERT_NOT):
         return _EMPTY  # zero-width: the match starts with what follows
     return _UNKNOWN
+
+
+def _class_chars(av: Any) -> frozenset[str] | None:
+    """The characters a parsed class [...] matches, or None for a negated class, a category
+    (\\d, \\w) or a range wider than _SMALL_RANGE: those are not spelled out."""
+    chars: set[str] = set()
+    for o, a in av:
+        if o is _sre.LITERAL:
+            chars.add(chr(a))
+        elif o is _sre.RANGE and a[1] - a[0] < _SMALL_RANGE:
+            chars.update(map(chr, range(a[0], a[1] + 1)))
+        else:
+            return None
+    return frozenset(chars)
 
 
 def _repeat(once: _Prefixes, low: int, high: int, k: int) -> _Prefixes:
@@ -709,16 +716,10 @@ def _analyse_item(op: Any, av: Any) -> tuple[frozenset[str] | None, _Query]:
         exact: frozenset[str] | None = frozenset({chr(av)})
         return exact, _as_query(exact)  # type: ignore[arg-type]
     if op is _sre.IN:
-        chars: set[str] = set()
-        for o, a in av:
-            if o is _sre.LITERAL:
-                chars.add(chr(a))
-            elif o is _sre.RANGE and a[1] - a[0] < EXACT_STRINGS:
-                chars.update(map(chr, range(a[0], a[1] + 1)))
-            else:  # a negated class, a category or a wide range
-                return None, _ANYTHING
-        exact = frozenset(chars)
-        return (exact, _as_query(exact)) if len(exact) <= EXACT_STRINGS else (None, _ANYTHING)
+        chars = _class_chars(av)
+        if chars is None or len(chars) > EXACT_STRINGS:
+            return None, _ANYTHING
+        return chars, _as_query(chars)
     if op is _sre.SUBPATTERN:
         return _analyse(av[-1])
     if op is _sre.BRANCH:
