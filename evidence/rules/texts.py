@@ -26,6 +26,7 @@ import re
 import re._compiler as _sre_compiler  # compiles a parsed pattern: each cue is parsed once
 import re._constants as _sre  # the parsed form of a pattern, to find the words it requires
 import re._parser as _sre_parser
+import sys
 import tomllib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -347,6 +348,9 @@ class Derivation:
     def __init__(self, shipped: dict[str, Any] | None = None) -> None:
         self.shipped = shipped or {}
         self.used: dict[str, Any] = {}  # everything this load needed, for the script to write
+        # One object for each distinct word set: the cues share word lists, and 85,000 gate words
+        # kept once per pattern cost the judgement 30 MB.
+        self._sets: dict[tuple[str, ...], frozenset[str]] = {}
 
     @classmethod
     def read(cls, folder: Path) -> Derivation:
@@ -379,9 +383,16 @@ class Derivation:
         self.used[key] = entry
         gate, start_words = entry["gate"], entry["starts"]
         return (
-            None if gate is None else tuple(tuple(frozenset(ws) for ws in c) for c in gate),
+            None if gate is None else tuple(tuple(self._shared(ws) for ws in c) for c in gate),
             None if start_words is None else frozenset(start_words),
         )
+
+    def _shared(self, words: list[str]) -> frozenset[str]:
+        key = tuple(words)
+        found = self._sets.get(key)
+        if found is None:
+            found = self._sets[key] = frozenset(map(sys.intern, words))
+        return found
 
     def to_json(self) -> str:
         data = {"version": DERIVATION_VERSION, "patterns": dict(sorted(self.used.items()))}
@@ -1041,47 +1052,43 @@ def is_collection_text(text: str, collection: re.Pattern[str]) -> bool:
 class TextJudge:
     """text_hits with a memo by the text with its digits masked. One judgement per key is kept,
     with the text it was made for, not one per text: 100,000 messages' hits, each with its own
-    quotation, would be 75 MB. Hits returned are shared: never change them."""
+    quotation, would be 75 MB. The model's suggestions are kept in the same entry, made when
+    first asked for. Hits returned are shared: never change them."""
 
     def __init__(self, judgement: Judgement | None = None) -> None:
         self._judgement = judgement  # loaded on the first text: pypinyin's tables cost ~30 MB
-        self._masked: dict[tuple[bytes, bool, bool], tuple[str, list[TextHit]]] = {}
-        # by key and the categories the rules raised (which the model does not suggest again)
-        self._suggested: dict[tuple[bytes, frozenset[int]], tuple[Suggestion, ...]] = {}
-
-    def suggestions(self, text: str, hits: list[TextHit]) -> tuple[Suggestion, ...]:
-        """The categories the statistical model suggests for a collector's text beyond `hits`
-        (evidence.rules.suggest): never filed, only offered to the user to confirm."""
-        return self._suggestions(masked_key(text), text, hits)
-
-    def _suggestions(self, key: bytes, text: str, hits: list[TextHit]) -> tuple[Suggestion, ...]:
-        raised = frozenset(h.category for h in hits)
-        found = self._suggested.get((key, raised))  # the model reads digits masked
-        if found is None:
-            found = self._suggested[key, raised] = tuple(suggested(text, raised))
-        return found
+        # (masked text, official, known collector) → [the text judged, its hits, its suggestions
+        # or None until asked]: one entry a key, since 100,000 keys of a second memo cost 25 MB
+        self._masked: dict[tuple[bytes, bool, bool], list[Any]] = {}
 
     def hits(self, text: str, official_sender: bool, known_collector: bool = False) -> list[TextHit]:
-        return self._hits(masked_key(text), text, official_sender, known_collector)
+        return self._entry(text, official_sender, known_collector)[0]
 
     def judged(
         self, text: str, official_sender: bool, known_collector: bool = False
     ) -> tuple[list[TextHit], tuple[Suggestion, ...]]:
-        """hits and, for a sender that is not official, suggestions: the text's key made once."""
-        key = masked_key(text)
-        found = self._hits(key, text, official_sender, known_collector)
-        return found, () if official_sender else self._suggestions(key, text, found)
+        """hits and, for a sender that is not official, the categories the statistical model
+        suggests beyond them (evidence.rules.suggest): never filed, only offered to the user."""
+        hits, entry = self._entry(text, official_sender, known_collector)
+        if official_sender:
+            return hits, ()
+        found = entry[2]
+        if found is None:  # the model reads digits masked: alike for every text of the key
+            found = entry[2] = tuple(suggested(text, {h.category for h in entry[1]}))
+        return hits, found
 
-    def _hits(self, masked: bytes, text: str, official_sender: bool, known_collector: bool) -> list[TextHit]:
+    def _entry(
+        self, text: str, official_sender: bool, known_collector: bool
+    ) -> tuple[list[TextHit], list[Any]]:
         # Cues never read digits' values, so messages that differ only in amounts, dates or case
         # numbers share one judgement: a collector's template is judged once however often sent.
-        key = (masked, official_sender, known_collector)
-        known = self._masked.get(key)
-        if known is None:
+        key = (masked_key(text), official_sender, known_collector)
+        entry = self._masked.get(key)
+        if entry is None:
             if self._judgement is None:
                 self._judgement = load_judgement()
             found = text_hits(text, self._judgement, official_sender, known_collector)
-            self._masked[key] = (text, found)
-            return found
-        template, found = known
-        return found if text == template or not found else [h.moved_to(text) for h in found]
+            self._masked[key] = entry = [text, found, None]
+            return found, entry
+        template, found = entry[0], entry[1]
+        return (found if text == template or not found else [h.moved_to(text) for h in found]), entry
