@@ -303,14 +303,11 @@ def _expand(pattern: str, words: dict[str, str], where: str) -> str:
 def _compile_gated(
     pattern: str, words: dict[str, str], where: str, derived: Derivation
 ) -> tuple[re.Pattern[str], Gate | None]:
-    """A pattern and its gate, from one parse."""
-    source = _expand(pattern, words, where)
-    try:
-        parsed = _sre_parser.parse(source)
-    except re.error as e:
-        raise JudgementError(f"{where}: {e}") from None
-    gate, _starts = derived.of(source, parsed, starts=False)
-    return _sre_compiler.compile(parsed), gate
+    """A pattern and its gate, from one parse (how its matches start is not needed)."""
+    compiled, gate, _starts = _compile_with_anchors(
+        _expand(pattern, words, where), where, derived, starts=False
+    )
+    return compiled, gate
 
 
 def _compile(pattern: str, words: dict[str, str], where: str) -> re.Pattern[str]:
@@ -530,7 +527,7 @@ def trie_pattern(words: set[str] | frozenset[str]) -> str:
 
 
 def _compile_with_anchors(
-    source: str, where: str, derived: Derivation | None = None
+    source: str, where: str, derived: Derivation | None = None, starts: bool = True
 ) -> tuple[re.Pattern[str], Gate | None, re.Pattern[str] | None]:
     """A cue's pattern, the word sets every match holds a word of each (its gate) and a pattern
     for how its matches start, from one parse: parsing is most of compiling, and the cues'
@@ -540,8 +537,8 @@ def _compile_with_anchors(
     except re.error as e:
         raise JudgementError(f"{where}: {e}") from None
     compiled = _sre_compiler.compile(parsed)
-    gate, starts = (derived or Derivation()).of(source, parsed)
-    return compiled, gate, None if starts is None else re.compile(trie_pattern(starts))
+    gate, start_words = (derived or Derivation()).of(source, parsed, starts)
+    return compiled, gate, None if start_words is None else re.compile(trie_pattern(start_words))
 
 
 def _folds_case(items: Any) -> bool:
@@ -834,8 +831,8 @@ def _restore_sounds(
     # rest: "lianxi" is 联系 before li + an can make it 立案; "li an", its space normalised away,
     # is still 立案 when nothing else is heard there.
     for exact in (True, False):
-        for sound in candidates:
-            if sound.spoken not in spoken or sound.phrase in text:
+        for sound in candidates:  # each one's common reading occurs in `spoken`
+            if sound.phrase in text:
                 continue
             span = heard_span(text, sound.phrase)
             if span is None:
