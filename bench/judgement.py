@@ -27,7 +27,7 @@ from pathlib import Path
 
 from evidence.rules import Catalog, load_catalog
 from evidence.rules.normalise import heard_span, normalise, phonetic, variants
-from evidence.rules.suggest import suggested
+from evidence.rules.suggest import judged as model_judged
 from evidence.rules.texts import text_hits
 
 CORPUS = Path(__file__).resolve().parents[1] / "tests" / "data" / "judgement"
@@ -270,22 +270,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     catalog = load_catalog()
     names = {r.category: r.id for r in catalog.rules.values() if r.id.startswith("text-")}
     raised = judge(chosen, catalog)
+    # The model doubts some of the rules' findings (offered to the user instead of filed) and
+    # suggests categories they missed (never filed either): as evidence.rules.text_findings does.
+    model = {m.id: ((), frozenset()) if m.official else model_judged(m.text, raised[m.id]) for m in chosen}
+    filed = {m.id: raised[m.id] - model[m.id][1] for m in chosen}
     print()
+    print("filed (the rules' findings the model does not doubt):")
+    print_table(chosen, filed, names)
+    print()
+    print("the rules alone (before the model's doubt):")
     print_table(chosen, raised, names)
-    # The model's suggestions are never filed; counted as raised, they show what a user who
-    # confirms the right ones and dismisses the rest would end with, and what it costs them.
-    suggested_too = {
-        m.id: raised[m.id]
-        | (frozenset() if m.official else frozenset(s.category for s in suggested(m.text, set(raised[m.id]))))
-        for m in chosen
-    }
+    # Counted as raised, the doubted findings and the suggestions show what a user who confirms
+    # the right ones and dismisses the rest would end with, and what it costs them.
+    suggested_too = {m.id: raised[m.id] | {s.category for s in model[m.id][0]} for m in chosen}
     print()
     print(
-        "with the model's suggestions counted as raised (never filed: the user confirms or dismisses each):"
+        "with everything offered to the user counted as raised (the doubted findings and the model's"
+        " suggestions, never filed: the user confirms or dismisses each):"
     )
     print_table(chosen, suggested_too, names)
     print()
-    print("on the words alone (the sender's role unknown, as when a number is first met):")
+    print("on the words alone (the sender's role unknown, as when a number is first met), the rules alone:")
     print_table(chosen, judge(chosen, catalog, speaker_known=False), names)
 
     seconds, rounds = per_message_seconds(

@@ -2,8 +2,9 @@
 
 The phrase rules miss veiled threats, threats told as stories and dialect. This script fits one
 binary L2 logistic regression per text category (1, 4, 5, 6, 7, 8) over the distinct character
-1-, 2- and 3-grams of suggest.read(text), and writes templates/rules/judgement/suggestions.json,
-which suggest.py applies in pure Python.
+1-, 2- and 3-grams of suggest.read(text) and the word classes of words.toml present in it (each
+plain-word list, its <references> expanded; a list written as patterns is left out), and
+writes templates/rules/judgement/suggestions.json, which suggest.py applies in pure Python.
 
     .venv/bin/python scripts/train_suggestions.py            # rewrite the model file
     .venv/bin/python scripts/train_suggestions.py --check    # exit 1 if the file is stale
@@ -16,16 +17,22 @@ What it learns from, and what it never sees:
 - Messages from official senders (court, police, regulator) are left out: the caller never asks
   about them, and a real court's notice would teach category 7 the wrong lesson.
 
-Each category's decision threshold is chosen by 5-fold cross-validation over the development
-set: the lowest threshold at which the model's own out-of-fold calls over every development
-message are still at least TARGET_PRECISION right (suggestions are cheap to dismiss, but must
-not drown the user). It is measured over every message, not only those the rules left
-unflagged: the rules were written from these same messages and miss few of them, so their
-misses here are too few, and too unlike the wording the rules miss in use, to set a threshold
-(a threshold set on them raised almost nothing on the held-out fifth). Where no threshold
-reaches it with MIN_RIGHT right calls, the category is never suggested (threshold null). A
-suggestion is made only where the rules did not raise the category. Messages the rules missed
-are weighted RESIDUAL_WEIGHT times in training, since those are the ones the model is for.
+Each category has two levels, both set from the model's own out-of-fold scores (5-fold
+cross-validation over the development set) on the CALIBRATION files only: corpus files no rule
+was ever written from, so that what the rules catch and miss there is what they catch and miss on
+wording nobody here wrote. (On the other files the rules were written from those very messages and
+miss almost none of them: levels set there suggested nearly nothing on unseen wording.)
+
+- threshold: among calibration messages the rules did not raise the category for, the lowest
+  score at which the model's calls are still SUGGESTION_PRECISION right (with MIN_RIGHT right);
+  null (never suggested) where none is.
+- keep: among calibration messages the rules did raise it for, the level under which their
+  finding is doubted and only offered to the user: where the wrong findings doubted less
+  RIGHT_DOUBTED_COST times the right ones doubted is greatest (with MIN_WRONG wrong, at most
+  MAX_DOUBTED of them doubted); null (always filed) where doubting gains nothing.
+
+Messages the rules missed are weighted RESIDUAL_WEIGHT times in training, since those are the
+ones the model is for.
 
 Deterministic: folds come from a hash of the message id, the optimiser is plain full-batch
 Nesterov gradient descent from zero for a fixed number of steps, features are indexed in sorted
@@ -41,7 +48,9 @@ import argparse
 import hashlib
 import importlib.util
 import json
+import re
 import sys
+import tomllib
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -55,10 +64,11 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere: import the check
     sys.path.insert(0, str(ROOT))
 
 from evidence.rules import load_catalog  # noqa: E402
-from evidence.rules.suggest import MODEL_VERSION, ngrams, read  # noqa: E402
+from evidence.rules.suggest import MODEL_VERSION, WordClasses, read  # noqa: E402
 
 CORPUS = ROOT / "tests" / "data" / "judgement"
 OUTPUT = ROOT / "templates" / "rules" / "judgement" / "suggestions.json"
+WORDS = ROOT / "templates" / "rules" / "judgement" / "words.toml"
 CATEGORIES = (1, 4, 5, 6, 7, 8)
 
 MIN_DOCUMENT_FREQUENCY = 2  # an n-gram seen in one message only is that message, not a pattern
@@ -70,7 +80,14 @@ RESIDUAL_WEIGHT = 3.0  # weight of a positive message the rules missed, relative
 KEEP = 6000  # n-grams kept per category, largest |weight| first (3,000 cost category 1 its recall)
 SCALE = 10_000  # weights, bias and threshold are written as integers, in 1/SCALE of a log-odds unit
 FOLDS = 5
-TARGET_PRECISION = 0.90  # out of fold, the model's calls over every development message
+# Files no rule or guard was written from (tests/data/judgement/README.md): they set the levels.
+CALIBRATION = ("corpus-f.jsonl", "corpus-g.jsonl", "corpus-h.jsonl", "corpus-i.jsonl", "corpus-j.jsonl")
+SUGGESTION_PRECISION = 0.85  # of the model's calls where the rules were silent
+# A right finding doubted (the user must confirm it) costs this many wrong ones filed: a wrong
+# finding in a complaint costs the borrower's credibility, a doubted right one a click.
+RIGHT_DOUBTED_COST = 2.0
+MAX_DOUBTED = 0.25  # of the rules' findings in a category, at most
+MIN_WRONG = 3  # wrong findings among those doubted, at least, before a keep level is trusted
 MIN_RIGHT = 3  # right out-of-fold suggestions needed before a threshold is trusted
 
 
@@ -91,11 +108,35 @@ def fold_of(message_id: str) -> int:
     return (int(hashlib.sha256(message_id.encode()).hexdigest(), 16) // 5) % FOLDS
 
 
-class Data:
-    """The training messages as a sparse binary matrix over a sorted n-gram vocabulary."""
+_PLAIN_WORD = re.compile(r"[0-9a-z\u3400-\u9fff]+")
+_REFERENCE = re.compile(r"<([a-z_]+)>")
 
-    def __init__(self, texts: Sequence[str]) -> None:
-        grams = [ngrams(read(t)) for t in texts]
+
+def word_classes(path: Path = WORDS) -> dict[str, list[str]]:
+    """words.toml's plain-word lists, references to earlier lists expanded, as sorted unique words.
+    An alternative that is a pattern rather than a word ((?<!…), [^…]) is left out of its list."""
+    lists = tomllib.loads(path.read_text(encoding="utf-8"))["words"]
+    classes: dict[str, list[str]] = {}
+    for name, value in lists.items():
+        if not isinstance(value, str):
+            continue
+        words: set[str] = set()
+        for alternative in value.split("|"):
+            reference = _REFERENCE.fullmatch(alternative)
+            if reference:
+                words.update(classes.get(reference.group(1), ()))
+            elif _PLAIN_WORD.fullmatch(alternative):
+                words.add(alternative)
+        if words:
+            classes[name] = sorted(words)
+    return classes
+
+
+class Data:
+    """The training messages as a sparse binary matrix over a sorted feature vocabulary."""
+
+    def __init__(self, texts: Sequence[str], words: WordClasses) -> None:
+        grams = [words.features(read(t)) for t in texts]
         df: Counter[str] = Counter()
         for g in grams:
             df.update(g)
@@ -136,33 +177,59 @@ def prune(vocabulary: Sequence[str], w: np.ndarray, b: float) -> tuple[dict[str,
     return {f: x for x, f in kept}, round(b * SCALE)
 
 
-def apply(weights: dict[str, int], bias: int, text: str) -> int:
-    """The scaled log-odds suggest.py computes for a text: integers, so exact in any order."""
-    return bias + sum(weights.get(g, 0) for g in ngrams(read(text)))
+def apply(weights: dict[str, int], bias: int, features: set[str]) -> int:
+    """The scaled log-odds suggest.py computes for a text's features: integers, so exact in any order."""
+    return bias + sum(weights.get(g, 0) for g in features)
 
 
 def choose_threshold(scores: Sequence[int], right: Sequence[bool]) -> dict[str, Any]:
-    """The lowest threshold keeping out-of-fold precision ≥ TARGET_PRECISION (with MIN_RIGHT right),
-    halfway between the last score suggested and the next; threshold None when none does."""
+    """The lowest threshold keeping out-of-fold precision ≥ SUGGESTION_PRECISION (with MIN_RIGHT
+    right) over calibration messages the rules were silent on, halfway between the last score
+    suggested and the next; threshold None when none does."""
     order = sorted(range(len(scores)), key=lambda i: (-scores[i], i))
     best, hits = None, 0
     for k, i in enumerate(order, 1):
         hits += right[i]
-        if hits >= MIN_RIGHT and hits >= TARGET_PRECISION * k:
+        if hits >= MIN_RIGHT and hits >= SUGGESTION_PRECISION * k:
             best = (k, hits)
     labelled = sum(right)
     if best is None:
-        return {"threshold": None, "cv_called": 0, "cv_right": 0, "labelled": labelled}
+        return {"threshold": None, "suggested": 0, "suggested_right": 0, "missed_by_rules": labelled}
     k, hits = best
     last = scores[order[k - 1]]
     after = scores[order[k]] if k < len(order) else last - SCALE
     return {
         "threshold": (last + after + 1) // 2,  # suggested when the scaled log-odds reach it
-        "cv_called": k,
-        "cv_right": hits,
-        "cv_precision": round(hits / k, 3),
-        "cv_recall": round(hits / labelled, 3) if labelled else None,
-        "labelled": labelled,
+        "suggested": k,
+        "suggested_right": hits,
+        "missed_by_rules": labelled,
+    }
+
+
+def choose_keep(scores: Sequence[int], right: Sequence[bool]) -> dict[str, Any]:
+    """The level under which a rule's finding is doubted: doubting the rules' findings least alike
+    first, where the wrong ones doubted less RIGHT_DOUBTED_COST times the right ones is greatest
+    (with at least MIN_WRONG wrong, at most MAX_DOUBTED of all), halfway between the last score
+    doubted and the next; keep None when doubting gains nothing."""
+    order = sorted(range(len(scores)), key=lambda i: (scores[i], i))  # the least alike first
+    n = len(order)
+    found, best, gain, wrong = 0, 0.0, 0.0, 0
+    for d in range(1, int(MAX_DOUBTED * n) + 1):
+        is_right = right[order[d - 1]]
+        wrong += not is_right
+        gain += -RIGHT_DOUBTED_COST if is_right else 1.0
+        if gain > best and wrong >= MIN_WRONG:
+            found, best = d, gain
+    summary = {"raised_by_rules": n, "raised_right": sum(right)}
+    if not found:
+        return {"keep": None, **summary, "doubted": 0, "doubted_right": 0}
+    last = scores[order[found - 1]]
+    after = scores[order[found]] if found < n else last + SCALE
+    return {
+        "keep": (last + after + 1) // 2,  # filed when the scaled log-odds reach it
+        **summary,
+        "doubted": found,
+        "doubted_right": sum(right[i] for i in order[:found]),
     }
 
 
@@ -180,9 +247,15 @@ def build(corpus: Path = CORPUS, log: bool = False) -> bytes:
     judgement = load_catalog().judgement
     # as the text findings judge it: a collector's or lender's number is known to collect
     raised = [{h.category for h in bench.text_hits(m.text, judgement, False, m.collecting)} for m in dev]
-    data = Data([m.text for m in dev])
+    classes = word_classes()
+    words = WordClasses(classes)
+    features = [words.features(read(m.text)) for m in dev]
+    data = Data([m.text for m in dev], words)
     folds = np.array([fold_of(m.id) for m in dev])
     everyone = np.arange(len(dev))
+    calibration = [i for i, m in enumerate(dev) if m.file in CALIBRATION]
+    if not calibration:
+        raise ValueError(f"no development message from the calibration files {', '.join(CALIBRATION)}")
 
     per_category: dict[str, dict[str, Any]] = {}
     tables: dict[str, dict[str, int]] = {}
@@ -195,8 +268,13 @@ def build(corpus: Path = CORPUS, log: bool = False) -> bytes:
             train = everyone[folds != k]
             weights, bias = prune(data.vocabulary, *fit(data, train, y[train], sample_weight[train]))
             for i in everyone[folds == k]:
-                scores[i] = apply(weights, bias, dev[i].text)
-        chosen = choose_threshold(scores, [bool(v) for v in y])
+                scores[i] = apply(weights, bias, features[i])
+        silent = [i for i in calibration if unflagged[i]]
+        loud = [i for i in calibration if not unflagged[i]]
+        chosen = {
+            **choose_threshold([scores[i] for i in silent], [bool(y[i]) for i in silent]),
+            **choose_keep([scores[i] for i in loud], [bool(y[i]) for i in loud]),
+        }
         weights, bias = prune(data.vocabulary, *fit(data, everyone, y, sample_weight))
         per_category[str(c)] = {"bias": bias, **chosen}
         tables[str(c)] = weights
@@ -212,7 +290,7 @@ def build(corpus: Path = CORPUS, log: bool = False) -> bytes:
         ),
         "features": (
             "distinct character 1-, 2- and 3-grams of evidence.rules.suggest.read(text)"
-            " (normalised, digits masked)"
+            " (normalised, digits masked), and <name> for each word class in `classes` with a word in it"
         ),
         "model": (
             "per category, L2 logistic regression: log-odds = (bias + sum of the weights of the n-grams"
@@ -228,12 +306,20 @@ def build(corpus: Path = CORPUS, log: bool = False) -> bytes:
             "residual_weight": RESIDUAL_WEIGHT,
             "kept_per_category": KEEP,
             "folds": FOLDS,
-            "target_precision_out_of_fold": TARGET_PRECISION,
+            "calibration_files": list(CALIBRATION),
+            "calibrated_on": (
+                f"out-of-fold scores of the development messages of {', '.join(CALIBRATION)}"
+                f" (no rule written from them): {len(calibration)} messages"
+            ),
+            "suggestion_precision": SUGGESTION_PRECISION,
+            "right_doubted_cost": RIGHT_DOUBTED_COST,
+            "min_wrong": MIN_WRONG,
+            "max_doubted": MAX_DOUBTED,
             "min_right": MIN_RIGHT,
         },
         "categories": per_category,
     }
-    model = {"header": header, "weights": tables}
+    model = {"header": header, "classes": classes, "weights": tables}
     text = json.dumps(model, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return (text + "\n").encode("utf-8")
 

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from evidence.records import EventRecord, PartyRecord
 from evidence.resources import template_path
 from evidence.rules import RuleSettings, apply_rules, load_catalog
+from evidence.rules.suggest import judged as model_judged
 from evidence.rules.texts import (
     Cue,
     JudgementError,
@@ -390,25 +391,43 @@ def _bench():  # type: ignore[no-untyped-def]
 
 
 # Issue 9 asks for precision >= 0.95 and recall >= 0.90 in every category and <= 2 % false alarms.
-# Not met yet (the closing note of issue 9 has the table); this floor is what the judgement
-# reached when it landed, so a change that loses ground fails here.
-FLOOR_PRECISION = {1: 0.85, 4: 0.82, 5: 0.80, 6: 0.84, 7: 0.93, 8: 0.90}
-FLOOR_RECALL = {1: 0.58, 4: 0.62, 5: 0.52, 6: 0.66, 7: 0.84, 8: 0.74}
-FLOOR_FALSE_ALARMS = 0.09
+# Not met yet (the closing note of issue 9 has the table); these floors are what the filed
+# judgement (the rules' findings the model does not doubt) reached when it landed, on the held-out
+# fifth of the files the rules were written from (a–e) and of the calibration files no rule was
+# written from (f–j, far harder), so a change that loses ground on either fails here.
+FLOORS = {
+    # files: (precision by category, recall by category, false-alarm rate at most)
+    "abcde": (
+        {1: 0.88, 4: 0.87, 5: 0.85, 6: 0.91, 7: 0.96, 8: 0.94},
+        {1: 0.57, 4: 0.59, 5: 0.53, 6: 0.68, 7: 0.88, 8: 0.74},
+        0.08,
+    ),
+    "fghij": (
+        {1: 0.89, 4: 0.92, 5: 0.91, 6: 0.85, 7: 0.97, 8: 0.95},
+        {1: 0.38, 4: 0.34, 5: 0.32, 6: 0.54, 7: 0.73, 8: 0.54},
+        0.07,
+    ),
+}
 
 
-def test_held_out_score_does_not_fall_below_the_floor() -> None:
+@pytest.mark.parametrize("files", sorted(FLOORS))
+def test_held_out_score_does_not_fall_below_the_floor(files: str) -> None:
     bench = _bench()
     messages, problems, _ = bench.load_corpus(bench.CORPUS)
     assert not problems
-    held = [m for m in messages if bench.is_held_out(m.id)]
-    assert len(held) >= 600
+    held = [m for m in messages if bench.is_held_out(m.id) and m.id[0] in files]
+    assert len(held) >= 500
     raised = bench.judge(held, load_catalog())
+    filed = {
+        m.id: raised[m.id] - (frozenset() if m.official else model_judged(m.text, raised[m.id])[1])
+        for m in held
+    }
+    floor_precision, floor_recall, floor_false_alarms = FLOORS[files]
     report = {}
     for c in bench.CATEGORIES:
-        s = bench.score(held, raised, c)
+        s = bench.score(held, filed, c)
         report[c] = (round(s.right / max(s.raised, 1), 3), round(s.right / max(s.labelled, 1), 3))
     innocent = [m for m in held if not m.categories]
-    false_alarms = sum(bool(raised[m.id]) for m in innocent) / len(innocent)
-    assert all(p >= FLOOR_PRECISION[c] and r >= FLOOR_RECALL[c] for c, (p, r) in report.items()), report
-    assert false_alarms <= FLOOR_FALSE_ALARMS, false_alarms
+    false_alarms = sum(bool(filed[m.id]) for m in innocent) / len(innocent)
+    assert all(p >= floor_precision[c] and r >= floor_recall[c] for c, (p, r) in report.items()), report
+    assert false_alarms <= floor_false_alarms, false_alarms

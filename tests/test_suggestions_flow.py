@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from evidence.records import EventRecord, PartyRecord
-from evidence.rules import RuleSettings, apply_rules
+from evidence.rules import RuleSettings, apply_rules, load_catalog
+from evidence.rules.texts import text_hits
 from tests.conftest import DEMO_PROFILE, run_cli
 from tests.test_intake_exports import backup
 
@@ -48,6 +49,20 @@ def test_a_suggestion_is_raised_only_where_the_rules_found_nothing_and_only_from
     assert apply_rules([event(VEILED, number_class="court")], party, RuleSettings(TZ)) == []
     plain = apply_rules([event("再不还钱就打断你的腿")], party, RuleSettings(TZ))
     assert {f.strength for f in plain} == {"strong"}  # a rule found it: no suggestion beside it
+
+
+def test_a_finding_the_model_doubts_is_offered_as_a_suggestion_quoting_the_rules_words() -> None:
+    """A group rule naming 催收 in a work group: the address-book cue reads the group, the model
+    reads a notice. The finding is not filed: it waits for the user, with the cue's own words."""
+    text = "公司工作群仅用于工作沟通，严禁在群内讨论网贷、催收等私事"
+    hits = text_hits(text, load_catalog().judgement, False, True)
+    assert {h.category for h in hits} == {1}
+    party = [PartyRecord("好借花", ("17155550001",))]
+    found = apply_rules([event(text)], party, RuleSettings(TZ))
+    assert [(f.category, f.rule, f.strength) for f in found] == [(1, "suggested-contacts", "suggestion")]
+    assert hits[0].words in found[0].explanation
+    assert "统计模型判断整条消息与违规消息不相近" in found[0].explanation
+    assert "须由本人确认" in found[0].explanation
 
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils is not installed")

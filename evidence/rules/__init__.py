@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from evidence.records import EventRecord, FindingDraft, PartyRecord
 from evidence.rules.catalog import Catalog, finding_key, load_catalog
 from evidence.rules.fees import loan_findings
-from evidence.rules.texts import TextJudge, excerpt, is_collection_text
+from evidence.rules.texts import TextHit, TextJudge, excerpt, is_collection_text
 from evidence.rules.timing import (
     burst_findings,
     day_count_findings,
@@ -118,6 +118,15 @@ def screenshot_party(text: str, parties: Sequence[PartyRecord]) -> str | None:
     return named[0] if len(named) == 1 else None
 
 
+def hit_explanation(template: str, hit: TextHit, when: str, who: str, said: str) -> str:
+    explanation = template.format(
+        when=when, who=who, said=said, excerpt=hit.excerpt, words=hit.words, act=hit.act
+    )
+    if hit.excerpt[-1:] in SENTENCE_STOPS:  # a quotation ending its own sentence: no second stop
+        explanation = explanation.replace(f"{hit.excerpt}”。", f"{hit.excerpt}”", 1)
+    return explanation
+
+
 def text_findings(
     events: Sequence[EventRecord],
     who: dict[str, str | None],
@@ -143,8 +152,8 @@ def text_findings(
         # A number here is a collector's (`who`); a screenshot's sender is one when it shows a
         # party's name or signature. Veiled menace is read as menace only from them.
         collector = e.number in who if e.number else party is not None
-        hits, suggestions = judge.judged(e.text, e.number_class == "court", collector)
-        if not hits and not suggestions:
+        hits, doubted, suggestions = judge.judged(e.text, e.number_class == "court", collector)
+        if not hits and not doubted and not suggestions:
             continue
         when = minute_text(e.at.astimezone(tz))
         name = names.get(e.number)
@@ -153,11 +162,11 @@ def text_findings(
         said = SAID.get(e.kind, SAID_DEFAULT)
         for hit in hits:
             rule = by_category[hit.category]
-            explanation = rule.explanation.format(
-                when=when, who=name, said=said, excerpt=hit.excerpt, words=hit.words, act=hit.act
-            )
-            if hit.excerpt[-1:] in SENTENCE_STOPS:  # a quotation ending its own sentence: no second stop
-                explanation = explanation.replace(f"{hit.excerpt}”。", f"{hit.excerpt}”", 1)
+            explanation = hit_explanation(rule.explanation, hit, when, name, said)
+            yield event_draft(rule, e, explanation, party, instruments[rule.id])
+        for hit in doubted:  # a cue's words in a message the model reads as unlike a violation
+            rule = by_suggestion[hit.category]
+            explanation = hit_explanation(rule["doubted"], hit, when, name, said)
             yield event_draft(rule, e, explanation, party, instruments[rule.id])
         for suggestion in suggestions:
             rule = by_suggestion[suggestion.category]

@@ -27,6 +27,7 @@ RULE_KEYS = {
     "weak_strength",
     "weak_instruments",
     "weak_explanation",
+    "doubted",  # a suggestion rule: a cue's finding the model doubts
     "window_minutes",
     "min_messages",
     "min_senders",

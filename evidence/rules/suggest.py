@@ -1,18 +1,26 @@
-"""Suggestions: categories a statistical model reads in a text that the rules did not raise.
+"""Suggestions and doubts: what a statistical model reads in a text beside the rules.
 
-The phrase rules (texts.py) are precise but literal: they miss veiled threats ("一把火的事",
-"希望它能一直好好的"), threats told as a story ("你每天早上七点半出门…明天我们在垃圾站旁边等你")
-and dialect. A small linear model over the character 1-, 2- and 3-grams of the normalised text
-(digits masked), trained on the development part of the labelled corpus
-(scripts/train_suggestions.py), catches some of them. It is a statistical guess, not a reading
-of the act, so what it alone raises is only ever a suggestion for the user to confirm, never
-filed automatically: the caller shows it with the words that weighed most ("依据：…") and
-leaves the decision to the user.
+The phrase rules (texts.py) are precise on the wording they were written from but literal: they
+miss veiled threats ("一把火的事", "希望它能一直好好的"), threats told as a story
+("你每天早上七点半出门…明天我们在垃圾站旁边等你") and dialect, and their guards miss many an
+innocent look-alike (a group's rules naming 催收, a notice, a report). A small linear model over
+the character 1-, 2- and 3-grams of the normalised text (digits masked) and the word classes it
+contains (any word of words.toml's <kin>, <venue>, … is one feature, so a kinship word the corpus
+never paired with a threat still counts), trained on the development part of the labelled corpus
+(scripts/train_suggestions.py), does two things:
 
-The model is a JSON file, templates/rules/judgement/suggestions.json: per category a bias, a
-decision threshold chosen by cross-validation on the development set, and a weight for each
-n-gram kept, all integers in 1/scale of a log-odds unit so that scores are exact. Applying it
-is one dictionary look-up per n-gram, a few tens of microseconds for a short message. Official
+- it suggests a category the rules did not raise when its score reaches the category's threshold;
+- it doubts a category the rules did raise when its score stays under the category's keep level.
+
+It is a statistical guess, not a reading of the act, so neither is ever decided by it: a
+suggestion is offered to the user to confirm with the words that weighed most ("依据：…"), and a
+doubted finding is offered the same way with the rule's own words instead of being filed.
+
+The model is a JSON file, templates/rules/judgement/suggestions.json: the word classes' lists as
+trained (so editing words.toml never changes what a shipped model reads), per category a bias,
+the two levels (set on corpus files no rule was written from) and a weight for each feature
+kept, all integers in 1/scale of a log-odds unit so that scores are exact. Applying it is one
+dictionary look-up per feature, a few tens of microseconds for a short message. Official
 senders' messages are never passed in (the caller drops them).
 """
 
@@ -28,12 +36,24 @@ from operator import add
 from pathlib import Path
 from typing import Any
 
+import ahocorasick
+
 from evidence.resources import template_path
 from evidence.rules.normalise import mask_digits, normalise
 
-__all__ = ["MODEL_VERSION", "Suggester", "Suggestion", "load_suggester", "ngrams", "read", "suggested"]
+__all__ = [
+    "MODEL_VERSION",
+    "Suggester",
+    "Suggestion",
+    "WordClasses",
+    "judged",
+    "load_suggester",
+    "ngrams",
+    "read",
+    "suggested",
+]
 
-MODEL_VERSION = 2
+MODEL_VERSION = 3
 NGRAM_SIZES = (1, 2, 3)
 MAX_WORDS = 5  # n-grams quoted as the reason for a suggestion
 WORDS_SEPARATOR = "、"
@@ -56,30 +76,72 @@ def read(text: str) -> str:
 
 
 def ngrams(normalised: str) -> set[str]:
-    """The distinct character 1-, 2- and 3-grams of a normalised text: the model's features."""
+    """The distinct character 1-, 2- and 3-grams of a normalised text."""
     pairs = list(map(add, normalised, normalised[1:]))
     return {*normalised, *pairs, *map(add, pairs, normalised[2:])}
 
 
+class WordClasses:
+    """Named word lists, each one feature: "<kin>" is present when any of its words is in the text.
+    A feature's name is longer than three characters and starts with "<", so it is never an n-gram
+    of a normalised text (normalise drops punctuation)."""
+
+    def __init__(self, classes: dict[str, list[str]]) -> None:
+        self.classes = classes
+        self._automaton: Any = None
+        by_word: dict[str, list[str]] = {}
+        for name in sorted(classes):
+            for word in classes[name]:
+                by_word.setdefault(word, []).append(f"<{name}>")
+        if by_word:
+            automaton = ahocorasick.Automaton()
+            for word, names in by_word.items():
+                automaton.add_word(word, tuple(names))
+            automaton.make_automaton()
+            self._automaton = automaton
+
+    def present(self, normalised: str) -> set[str]:
+        """The classes with a word in the text, as feature names ("<kin>")."""
+        if self._automaton is None:
+            return set()
+        return {name for _, names in self._automaton.iter(normalised) for name in names}
+
+    def features(self, normalised: str) -> set[str]:
+        """The model's features of a normalised text: its n-grams and its word classes."""
+        return ngrams(normalised) | self.present(normalised)
+
+
 @dataclass(frozen=True)
 class Suggester:
-    """A loaded model: per category a bias, a threshold and a table of n-gram weights.
+    """A loaded model: per category a bias, two levels and a table of feature weights.
 
-    Weights, biases and thresholds are integers in 1/scale of a log-odds unit, so a score is an
-    exact integer sum: the same whatever order the n-grams are met in."""
+    `thresholds`: where the rules did not raise the category, a score reaching it is suggested.
+    `keeps`: where they did, a score under it makes the rules' finding doubtful: the model reads
+    the whole message as unlike the violations it learnt (a report, a denial, a warning the cue's
+    guards did not know), so the finding is offered to the user to confirm instead of filed.
+    Both are chosen on corpus files no rule was written from (scripts/train_suggestions.py).
 
+    Weights, biases and levels are integers in 1/scale of a log-odds unit, so a score is an exact
+    integer sum: the same whatever order the features are met in."""
+
+    words: WordClasses
     categories: tuple[int, ...]
     scale: int
     biases: tuple[int, ...]  # by index into categories
     thresholds: tuple[float, ...]  # a score must reach it; inf for a category never suggested
-    tables: tuple[dict[str, int], ...]  # n-gram → weight, by index into categories
-    # The tables of the categories ever suggested merged for speed: n-gram → their weights, in the
-    # order of `active` (0 where a table lacks the n-gram); one look-up per n-gram for them all.
+    keeps: tuple[float, ...]  # a rule's finding is filed when the score reaches it; -inf: always
+    tables: tuple[dict[str, int], ...]  # feature → weight, by index into categories
+    # The tables of the categories the model ever acts on merged for speed: feature → their
+    # weights, in the order of `active` (0 where a table lacks it); one look-up per feature for all.
     active: tuple[int, ...] = field(init=False)
     merged: dict[str, tuple[int, ...]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        active = tuple(k for k, t in enumerate(self.thresholds) if t != math.inf)
+        active = tuple(
+            k
+            for k in range(len(self.categories))
+            if self.thresholds[k] != math.inf or self.keeps[k] != -math.inf
+        )
         grams = sorted({g for k in active for g in self.tables[k]})
         merged = {g: tuple(self.tables[k].get(g, 0) for k in active) for g in grams}
         object.__setattr__(self, "active", active)
@@ -96,33 +158,45 @@ class Suggester:
         categories = tuple(sorted(int(c) for c in per_category))
         settings = [per_category[str(c)] for c in categories]
         return cls(
+            WordClasses({name: list(words) for name, words in data["classes"].items()}),
             categories,
             int(header["scale"]),
             tuple(int(s["bias"]) for s in settings),
             tuple(math.inf if s["threshold"] is None else float(s["threshold"]) for s in settings),
+            tuple(-math.inf if s["keep"] is None else float(s["keep"]) for s in settings),
             tuple({g: int(w) for g, w in data["weights"][str(c)].items()} for c in categories),
         )
 
     def scores(self, text: str) -> list[int]:
         """Each category's scaled log-odds for a text, in the order of self.categories."""
-        grams = ngrams(read(text))
+        grams = self.words.features(read(text))
         return [b + sum(map(t.get, grams, repeat(0))) for b, t in zip(self.biases, self.tables, strict=True)]
 
-    def suggest(self, text: str, already: Collection[int]) -> list[Suggestion]:
+    def judge(self, text: str, raised: Collection[int]) -> tuple[list[Suggestion], frozenset[int]]:
+        """What the model makes of a text the rules raised `raised` for: its suggestions of other
+        categories, and the categories of `raised` it doubts."""
         if not self.active:
-            return []
+            return [], frozenset()
         normalised = read(text)
-        grams = ngrams(normalised)
+        grams = self.words.features(normalised)
         found = [w for w in map(self.merged.get, grams) if w is not None]
         sums = map(sum, zip(*found, strict=True)) if found else repeat(0)
         out = []
+        doubted = []
         for k, total in zip(self.active, sums, strict=False):  # repeat(0) never ends
             category = self.categories[k]
             score = self.biases[k] + total
-            if score >= self.thresholds[k] and category not in already:
+            if category in raised:
+                if score < self.keeps[k]:
+                    doubted.append(category)
+            elif score >= self.thresholds[k]:
                 reasons = self._reasons(normalised, grams, k)
                 out.append(Suggestion(category, _probability(score / self.scale), reasons))
-        return out
+        return out, frozenset(doubted)
+
+    def suggest(self, text: str, already: Collection[int]) -> list[Suggestion]:
+        """The categories beyond `already` the model reads in a text."""
+        return self.judge(text, already)[0]
 
     def _reasons(self, normalised: str, grams: set[str], k: int) -> str:
         """The words that pushed category index k up most: the MAX_WORDS n-grams of largest
@@ -131,7 +205,8 @@ class Suggester:
         a masked digit, which would quote "00天" for "15天". `normalised` is the text as the
         model read it (`read`), `grams` its n-grams (`ngrams`)."""
         table = self.tables[k]
-        weighed = [g for g in grams if table.get(g, 0) > 0 and "0" not in g]
+        # a word class is not words of the text: quoted are only the n-grams
+        weighed = [g for g in grams if table.get(g, 0) > 0 and "0" not in g and not g.startswith("<")]
         ranked = sorted((-table[g], g) for g in weighed if len(g) > 1)
         if not ranked:
             ranked = sorted((-table[g], g) for g in weighed)
@@ -169,6 +244,12 @@ def read_suggester(path: Path) -> Suggester:
 def load_suggester() -> Suggester:
     """The shipped model (templates/rules/judgement/suggestions.json), read once."""
     return read_suggester(template_path("rules", "judgement", "suggestions.json"))
+
+
+def judged(text: str, raised: Collection[int]) -> tuple[list[Suggestion], frozenset[int]]:
+    """The shipped model's suggestions beyond `raised` (what the rules raised for a text), and the
+    categories of `raised` it doubts. Never call it for an official sender's message."""
+    return load_suggester().judge(text, raised)
 
 
 def suggested(text: str, already: Collection[int]) -> list[Suggestion]:

@@ -46,7 +46,8 @@ from evidence.rules.normalise import (
     phonetic_syllables,
     variants,
 )
-from evidence.rules.suggest import Suggestion, suggested
+from evidence.rules.suggest import Suggestion
+from evidence.rules.suggest import judged as model_judged
 
 EXCERPT_CHARS = 60
 TEXT_CATEGORIES = (1, 4, 5, 6, 7, 8)
@@ -1063,16 +1064,25 @@ class TextJudge:
 
     def judged(
         self, text: str, official_sender: bool, known_collector: bool = False
-    ) -> tuple[list[TextHit], tuple[Suggestion, ...]]:
-        """hits and, for a sender that is not official, the categories the statistical model
-        suggests beyond them (evidence.rules.suggest): never filed, only offered to the user."""
+    ) -> tuple[list[TextHit], list[TextHit], tuple[Suggestion, ...]]:
+        """The hits to file, the hits the statistical model doubts (evidence.rules.suggest: offered
+        to the user to confirm, never filed) and, for a sender that is not official, the
+        categories the model suggests beyond the hits (likewise only offered)."""
         hits, entry = self._entry(text, official_sender, known_collector)
         if official_sender:
-            return hits, ()
+            return hits, [], ()
         found = entry[2]
         if found is None:  # the model reads digits masked: alike for every text of the key
-            found = entry[2] = tuple(suggested(text, {h.category for h in entry[1]}))
-        return hits, found
+            suggestions, doubted = model_judged(text, {h.category for h in entry[1]})
+            found = entry[2] = (tuple(suggestions), doubted)
+        suggestions, doubted = found
+        if not doubted:
+            return hits, [], suggestions
+        return (
+            [h for h in hits if h.category not in doubted],
+            [h for h in hits if h.category in doubted],
+            suggestions,
+        )
 
     def _entry(
         self, text: str, official_sender: bool, known_collector: bool
