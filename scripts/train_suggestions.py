@@ -81,7 +81,7 @@ KEEP = 6000  # n-grams kept per category, largest |weight| first (3,000 cost cat
 SCALE = 10_000  # weights, bias and threshold are written as integers, in 1/SCALE of a log-odds unit
 FOLDS = 5
 # Files no rule or guard was written from (tests/data/judgement/README.md): they set the levels.
-CALIBRATION = ("corpus-f.jsonl", "corpus-g.jsonl", "corpus-h.jsonl", "corpus-i.jsonl", "corpus-j.jsonl")
+CALIBRATION = tuple(f"corpus-{x}.jsonl" for x in "fghijklm")
 SUGGESTION_PRECISION = 0.85  # of the model's calls where the rules were silent
 # A right finding doubted (the user must confirm it) costs this many wrong ones filed: a wrong
 # finding in a complaint costs the borrower's credibility, a doubted right one a click.

@@ -394,17 +394,17 @@ def _bench():  # type: ignore[no-untyped-def]
 # Not met yet (the closing note of issue 9 has the table); these floors are what the filed
 # judgement (the rules' findings the model does not doubt) reached when it landed, on the held-out
 # fifth of the files the rules were written from (a–e) and of the calibration files no rule was
-# written from (f–j, far harder), so a change that loses ground on either fails here.
+# written from (f–m, far harder), so a change that loses ground on either fails here.
 FLOORS = {
     # files: (precision by category, recall by category, false-alarm rate at most)
     "abcde": (
-        {1: 0.88, 4: 0.87, 5: 0.85, 6: 0.91, 7: 0.96, 8: 0.94},
-        {1: 0.57, 4: 0.59, 5: 0.53, 6: 0.68, 7: 0.88, 8: 0.74},
-        0.08,
+        {1: 0.88, 4: 0.89, 5: 0.85, 6: 0.91, 7: 0.96, 8: 0.94},
+        {1: 0.57, 4: 0.59, 5: 0.53, 6: 0.68, 7: 0.88, 8: 0.77},
+        0.075,
     ),
-    "fghij": (
-        {1: 0.89, 4: 0.92, 5: 0.91, 6: 0.85, 7: 0.97, 8: 0.95},
-        {1: 0.38, 4: 0.34, 5: 0.32, 6: 0.54, 7: 0.73, 8: 0.54},
+    "fghijklm": (
+        {1: 0.90, 4: 0.93, 5: 0.88, 6: 0.87, 7: 0.94, 8: 0.94},
+        {1: 0.45, 4: 0.39, 5: 0.33, 6: 0.54, 7: 0.74, 8: 0.57},
         0.07,
     ),
 }
