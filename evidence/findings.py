@@ -105,17 +105,21 @@ def write_findings(conn: Connection, drafts: Iterable[FindingDraft], now: dateti
     (PostgreSQL) the Core construct does the same job.
     """
     table = cast(Table, Finding.__table__)
-    produced: set[str] = set()
+    # The current findings before the run, each crossed off as the run makes it again: what is
+    # left at the end has vanished. Held are the keys that were, not the keys the run makes: a
+    # first import of 100,000 messages makes 190,000 findings, and a set of their keys was 30 MB
+    # of its peak.
+    before = dict(conn.execute(select(table.c.key, table.c.id).where(table.c.current.is_(True))).all())
     count = 0
     with bulk_cache(conn):
         upsert = _upserter(conn, table, now)
         for batch in batched(drafts, FINDING_BATCH):
             upsert(batch)
-            produced.update(d.key for d in batch)
+            if before:
+                for d in batch:
+                    before.pop(d.key, None)
             count += len(batch)
-        # Only now is it known which current findings the run no longer makes.
-        current = conn.execute(select(table.c.id, table.c.key).where(table.c.current.is_(True)))
-        vanished = [finding_id for finding_id, key in current if key not in produced]
+        vanished = list(before.values())
         for ids in batched(vanished, FINDING_BATCH):
             conn.execute(update(table).where(table.c.id.in_(ids)).values(current=False, updated_at=now))
     return count
