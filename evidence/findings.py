@@ -55,9 +55,11 @@ def refresh(store: Store) -> int:
     whole run's findings are never held at once.
     """
     from evidence.parties import record_of
-    from evidence.rules import RuleSettings, iter_rules
+    from evidence.rules import RuleSettings, iter_rules, paused_gc
 
-    with store.transaction() as s:
+    # Without the collector, as apply_rules: the events and findings are many long-lived objects
+    # it would walk again and again, and neither reading, judging nor writing makes cycles.
+    with paused_gc(), store.transaction() as s:
         parties_by_number = party_numbers(s)
         records = event_records(s, parties_by_number)
         # A name saved for a phone number is the borrower's address book; a WeChat account always
