@@ -20,6 +20,7 @@ import gc
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from hashlib import sha256
+from operator import itemgetter
 from zoneinfo import ZoneInfo
 
 from evidence.records import EventRecord, FindingDraft, PartyRecord
@@ -89,7 +90,7 @@ def apply_rules(
     """Every finding, in time order (then category and key)."""
     with paused_gc():
         out = list(iter_rules(events, parties, settings, catalog, loans))
-    out.sort(key=lambda f: (f.at, f.category, f.key))
+    out.sort(key=_BY_TIME)
     return out
 
 
@@ -224,4 +225,5 @@ def text_findings(
             yield event_draft(rule, e, explanation, party, instruments[rule.id])
 
 
+_BY_TIME = itemgetter(4, 1, 0)  # (at, category, key) of a FindingDraft, at C speed
 _new_draft = tuple.__new__  # FindingDraft's own __new__ is a Python function: a call a finding

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from hashlib import sha256
+from itertools import compress, repeat
+from operator import attrgetter, gt, sub
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -146,6 +148,7 @@ def night_findings(
     key_prefix = f"{rule.id}|"  # finding_key(rule.id, e.id), spelt out: a call a finding costs
     zone = zone_label(tz)
     clock = LocalClock(tz)
+    offsets, days = clock.offsets, clock.days
     halves: dict[tuple[bool, str | None, str], tuple[str, str] | None] = {}
     singles: dict[str, tuple[str, ...]] = {}  # (number,): one tuple a number, not one a finding
     out: list[FindingDraft] = []
@@ -154,9 +157,20 @@ def night_findings(
         what = CONTACT_VERBS.get(e.kind)
         if what is None:
             continue
-        day, t = clock.place(e.at)
-        if start <= t <= end:
-            continue
+        # clock.place(e.at), spelt out for the hours the clock knows: a call an event
+        ts = e.at.timestamp()
+        offset = offsets.get(ts // 3600)
+        if offset is None:
+            day, t = clock.place(e.at)
+            if start <= t <= end:
+                continue
+        else:
+            ts += offset
+            n = int(ts // 86400)
+            t = ts - n * 86400
+            if start <= t <= end:
+                continue
+            day = days.get(n) or clock.day(n)
         number = e.number
         strong = t >= strict or t < start
         when = day + _CLOCK_FACES[int(t) // 60]
@@ -269,38 +283,54 @@ class LocalClock:
     astimezone and formatting. A zone's offset changes a few times a year at most, so it is
     worked out once per UTC hour, and the hour is known to keep one offset when it has the
     same one at its first and last second (tz data never changes an offset twice in an hour);
-    an hour with a change in it, or a time outside 1970 to 2106, takes astimezone as before."""
+    an hour with a change in it, or a time outside 1970 to 2106, takes astimezone as before.
+
+    Rules that place every event read `offsets` and `days` themselves (see night_findings): a
+    method call an event was most of what the clock saves."""
 
     def __init__(self, tz: ZoneInfo) -> None:
         self.tz = tz
-        self._offsets: dict[float, int | None] = {}  # UTC hour → the offset in seconds, or None
-        self._days: dict[int, str] = {}  # local day, counted from 1970-01-01 → "2026-08-12"
+        # UTC hour (POSIX time // 3600) → the zone's offset in seconds all through it. Only hours
+        # known to keep one offset, within 1970 to 2106, are ever here: any other goes by astimezone.
+        self.offsets: dict[float, int] = {}
+        self.days: dict[int, str] = {}  # local day, counted from 1970-01-01 → "2026-08-12"
+        self._seen: set[float] = set()  # the hours looked at, usable or not
 
-    def _offset(self, hour: float) -> int | None:
+    def _learn(self, hour: float) -> int | None:
+        if hour in self._seen:
+            return None  # looked at before: not usable
+        self._seen.add(hour)
+        if not (hour >= 0 and (hour + 1) * 3600 <= _FLOAT_EXACT):
+            return None
         first, last = (
             datetime.fromtimestamp(hour * 3600 + s, UTC).astimezone(self.tz).utcoffset() for s in (0, 3599)
         )
-        if first != last or first is None:
+        if first is None or first != last or first.microseconds:
             return None
-        return int(first.total_seconds()) if first.microseconds == 0 else None
+        offset = self.offsets[hour] = int(first.total_seconds())
+        return offset
+
+    def day(self, n: int) -> str:
+        """Local day `n` (counted from 1970-01-01) as "2026-08-12"."""
+        text = self.days.get(n)
+        if text is None:
+            text = self.days[n] = date.fromordinal(_EPOCH_ORDINAL + n).isoformat()
+        return text
 
     def place(self, at: datetime) -> tuple[str, float]:
         """(the local date as "2026-08-12", seconds since local midnight with the microseconds)."""
         ts = at.timestamp()
-        hour = ts // 3600
-        offsets = self._offsets
-        offset = offsets[hour] if hour in offsets else offsets.setdefault(hour, self._offset(hour))
-        if offset is None or not 0 <= ts < _FLOAT_EXACT:
-            local = at.astimezone(self.tz)
-            return local.date().isoformat(), (
-                local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6
-            )
+        offset = self.offsets.get(ts // 3600)
+        if offset is None:
+            offset = self._learn(ts // 3600)
+            if offset is None:
+                local = at.astimezone(self.tz)
+                return local.date().isoformat(), (
+                    local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6
+                )
         ts += offset
-        day = int(ts // 86400)
-        text = self._days.get(day)
-        if text is None:
-            text = self._days[day] = date.fromordinal(_EPOCH_ORDINAL + day).isoformat()
-        return text, ts - day * 86400
+        n = int(ts // 86400)
+        return self.day(n), ts - n * 86400
 
     def minute(self, at: datetime) -> str:
         """ "2026-08-12 23:05", as minute_text(at.astimezone(tz))."""
@@ -308,14 +338,25 @@ class LocalClock:
         return day + _CLOCK_FACES[int(seconds) // 60]
 
 
-def _groups(events: Sequence[EventRecord], gap_minutes: int) -> list[list[EventRecord]]:
-    """Runs of events each no more than `gap_minutes` after the one before."""
+_BY_TIME = attrgetter("at", "id")
+
+
+def _groups(events: Sequence[EventRecord], gap_minutes: int, least: int = 1) -> list[list[EventRecord]]:
+    """Runs of at least `least` events, each no more than `gap_minutes` after the one before.
+
+    Only the runs asked for are made: among half a million messages nearly every run is one
+    message, and a list for each took a burst pass a second."""
+    ordered = sorted(events, key=_BY_TIME)
+    times = [e.at for e in ordered]
+    gap = timedelta(minutes=gap_minutes)  # exact, as the seconds of a timedelta compared were
     runs: list[list[EventRecord]] = []
-    for e in sorted(events, key=lambda e: (e.at, e.id)):
-        if runs and (e.at - runs[-1][-1].at).total_seconds() <= gap_minutes * 60:
-            runs[-1].append(e)
-        else:
-            runs.append([e])
+    start = 0
+    for i in compress(range(1, len(times)), map(gt, map(sub, times[1:], times), repeat(gap))):
+        if i - start >= least:
+            runs.append(ordered[start:i])
+        start = i
+    if ordered and len(ordered) - start >= least:
+        runs.append(ordered[start:])
     return runs
 
 
@@ -334,9 +375,9 @@ def burst_findings(
         and e.number not in settings.contacts
         and e.number_class != "court"
     ]
-    for run in _groups(messages, sms_rule["window_minutes"]):
+    for run in _groups(messages, sms_rule["window_minutes"], sms_rule["min_messages"]):
         senders = {e.number for e in run}
-        if len(run) >= sms_rule["min_messages"] and len(senders) >= sms_rule["min_senders"]:
+        if len(senders) >= sms_rule["min_senders"]:
             minutes = max(1, round((run[-1].at - run[0].at).total_seconds() / 60))
             when = minute_text(run[0].at.astimezone(tz))
             text = sms_rule.explanation.format(
@@ -358,19 +399,18 @@ def burst_findings(
         if e.direction == "in" and e.kind == "call" and e.number in who:
             calls_by_subject[who[e.number] or e.number].append(e)  # type: ignore[index]
     for subject, calls in sorted(calls_by_subject.items()):
-        for run in _groups(calls, call_rule["window_minutes"]):
-            if len(run) >= call_rule["min_calls"]:
-                minutes = max(1, round((run[-1].at - run[0].at).total_seconds() / 60))
-                when = minute_text(run[0].at.astimezone(tz))
-                text = call_rule.explanation.format(when=when, minutes=minutes, who=subject, count=len(run))
-                out.append(
-                    _draft(
-                        call_rule,
-                        catalog,
-                        run,
-                        finding_key(call_rule.id, run[0].id),
-                        text,
-                        who.get(run[0].number or ""),
-                    )
+        for run in _groups(calls, call_rule["window_minutes"], call_rule["min_calls"]):
+            minutes = max(1, round((run[-1].at - run[0].at).total_seconds() / 60))
+            when = minute_text(run[0].at.astimezone(tz))
+            text = call_rule.explanation.format(when=when, minutes=minutes, who=subject, count=len(run))
+            out.append(
+                _draft(
+                    call_rule,
+                    catalog,
+                    run,
+                    finding_key(call_rule.id, run[0].id),
+                    text,
+                    who.get(run[0].number or ""),
                 )
+            )
     return out
