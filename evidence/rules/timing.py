@@ -159,7 +159,7 @@ def night_findings(
             continue
         # clock.place(e.at), spelt out for the hours the clock knows: a call an event
         ts = e.at.timestamp()
-        offset = offsets.get(ts // 3600)
+        offset = None if e.at.tzinfo is tz else offsets.get(ts // 3600)  # (as in place)
         if offset is None:
             day, t = clock.place(e.at)
             if start <= t <= end:
@@ -283,7 +283,8 @@ class LocalClock:
     astimezone and formatting. A zone's offset changes a few times a year at most, so it is
     worked out once per UTC hour, and the hour is known to keep one offset when it has the
     same one at its first and last second (tz data never changes an offset twice in an hour);
-    an hour with a change in it, or a time outside 1970 to 2106, takes astimezone as before.
+    an hour with a change in it, a time outside 1970 to 2106, or a time already in the zone
+    takes astimezone as before.
 
     Rules that place every event read `offsets` and `days` themselves (see night_findings): a
     method call an event was most of what the clock saves."""
@@ -320,9 +321,11 @@ class LocalClock:
     def place(self, at: datetime) -> tuple[str, float]:
         """(the local date as "2026-08-12", seconds since local midnight with the microseconds)."""
         ts = at.timestamp()
-        offset = self.offsets.get(ts // 3600)
+        # A time already in the zone is shown as it is written, as astimezone shows it: a time in
+        # the hour skipped when summer time starts is not moved to the next.
+        offset = None if at.tzinfo is self.tz else self.offsets.get(ts // 3600)
         if offset is None:
-            offset = self._learn(ts // 3600)
+            offset = None if at.tzinfo is self.tz else self._learn(ts // 3600)
             if offset is None:
                 local = at.astimezone(self.tz)
                 return local.date().isoformat(), (
