@@ -28,6 +28,7 @@ from evidence.rules.catalog import Catalog, finding_key, load_catalog
 from evidence.rules.fees import loan_findings
 from evidence.rules.texts import TextJudge, excerpt, is_collection_text
 from evidence.rules.timing import (
+    CLOCK_FACES,
     LocalClock,
     burst_findings,
     day_count_findings,
@@ -100,7 +101,7 @@ def paused_gc() -> Iterator[None]:
 
     A pass makes a finding or two per event, each a few tuples, and every so many of them the
     collector walks all the objects that live long: the events (a million of them), the findings
-    made so far. That was a third of a million-event pass. A pass makes no cyclic garbage once
+    made so far: up to a third of a million-event pass on a busy machine. A pass makes no cyclic garbage once
     the judgement is loaded (`gc.collect()` after one finds none), so nothing waits on the
     collector; reference counting frees all the rest as before.
     """
@@ -161,7 +162,9 @@ def text_findings(
     by_category = {r.category: r for r in catalog.rules.values() if r.id.startswith("text-")}
     by_suggestion = {r.category: r for r in catalog.rules.values() if r.id.startswith("suggested-")}
     instruments = {r.id: catalog.instrument_names(r.instruments) for r in catalog.rules.values()}
-    clock = LocalClock(settings.timezone)
+    tz = settings.timezone
+    clock = LocalClock(tz)
+    offsets, days = clock.offsets, clock.days
     names: dict[str | None, str] = {}  # a few hundred numbers send hundreds of thousands of messages
     singles: dict[str, tuple[str, ...]] = {}  # (number,): one tuple a number, not one a finding
     for e in events:
@@ -179,13 +182,22 @@ def text_findings(
         hits, suggestions = judge.judged(e.text, e.number_class == "court", collector)
         if not hits and not suggestions:
             continue
-        when = clock.minute(e.at)
+        # clock.minute(e.at), spelt out for the hours the clock knows (as in night_findings)
+        at = e.at
+        ts = at.timestamp()
+        offset = None if at.tzinfo is tz else offsets.get(ts // 3600)
+        if offset is None:
+            when = clock.minute(at)
+        else:
+            ts += offset
+            n = int(ts // 86400)
+            when = (days.get(n) or clock.day(n)) + CLOCK_FACES[int(ts - n * 86400) // 60]
         name = names.get(e.number)
         if name is None:
             name = names[e.number] = describe(e, who)
         said = SAID.get(e.kind, SAID_DEFAULT)
         # What every finding of the event shares; each differs in its rule, key and explanation.
-        at, ids, number = e.at, (e.id,), e.number
+        ids, number = (e.id,), e.number
         numbers: tuple[str, ...] = ()
         if number:
             found = singles.get(number)

@@ -1066,7 +1066,15 @@ class TextJudge:
     ) -> tuple[list[TextHit], tuple[Suggestion, ...]]:
         """hits and, for a sender that is not official, the categories the statistical model
         suggests beyond them (evidence.rules.suggest): never filed, only offered to the user."""
-        hits, entry = self._entry(text, official_sender, known_collector)
+        # _entry's look-up spelt out: this runs once per collector's message, a million times
+        key = (masked_key(text), official_sender, known_collector)
+        entry = self._masked.get(key)
+        if entry is None:
+            hits, entry = self._entry(text, official_sender, known_collector)
+        else:
+            hits = entry[1]
+            if hits and text != entry[0]:
+                hits = [h.moved_to(text) for h in hits]
         if official_sender:
             return hits, ()
         found = entry[2]

@@ -173,7 +173,7 @@ def night_findings(
             day = days.get(n) or clock.day(n)
         number = e.number
         strong = t >= strict or t < start
-        when = day + _CLOCK_FACES[int(t) // 60]
+        when = day + CLOCK_FACES[int(t) // 60]
         template = rule.explanation if strong else rule["weak_explanation"]
         key = (strong, number, what)
         if key not in halves:
@@ -270,7 +270,7 @@ def minute_text(local: datetime) -> str:
     return "%04d-%02d-%02d %02d:%02d" % (local.year, local.month, local.day, local.hour, local.minute)  # noqa: UP031 (twice as fast as the f-string)
 
 
-_CLOCK_FACES = tuple(f" {m // 60:02d}:{m % 60:02d}" for m in range(24 * 60))  # " 23:05" by minute of day
+CLOCK_FACES = tuple(f" {m // 60:02d}:{m % 60:02d}" for m in range(24 * 60))  # " 23:05" by minute of day
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 # Where a float POSIX time is exact enough: below 2**32 seconds (the year 2106) a time's
 # microseconds are kept to within half a microsecond, so its whole seconds are never misread.
@@ -338,7 +338,7 @@ class LocalClock:
     def minute(self, at: datetime) -> str:
         """ "2026-08-12 23:05", as minute_text(at.astimezone(tz))."""
         day, seconds = self.place(at)
-        return day + _CLOCK_FACES[int(seconds) // 60]
+        return day + CLOCK_FACES[int(seconds) // 60]
 
 
 _BY_TIME = attrgetter("at", "id")
