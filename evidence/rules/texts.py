@@ -1053,7 +1053,7 @@ class TextJudge:
     first asked for. Hits returned are shared: never change them."""
 
     def __init__(self, judgement: Judgement | None = None) -> None:
-        self._judgement = judgement  # loaded on the first text: pypinyin's tables cost ~30 MB
+        self._judgement = judgement  # loaded on the first text: 47 MB with pypinyin's table
         # (masked text, official, known collector) → [the text judged, its hits, its suggestions
         # or None until asked]: one entry a key, since 100,000 keys of a second memo cost 25 MB
         self._masked: dict[tuple[bytes, bool, bool], list[Any]] = {}
