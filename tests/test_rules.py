@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -14,6 +16,7 @@ from hypothesis import strategies as st
 from evidence.loans import LoanRecord, effective_annual_rate, lpr_on
 from evidence.records import EventRecord, PartyRecord
 from evidence.rules import RuleSettings, apply_rules, load_catalog
+from evidence.rules.catalog import finding_key
 from evidence.rules.fees import rate_text
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -298,6 +301,15 @@ def test_rules_never_crash_and_keys_are_stable(text: str, kind: str, direction: 
     first = apply_rules([e], [PARTY], RuleSettings(TZ))
     assert [f.key for f in first] == [f.key for f in apply_rules([e], [PARTY], RuleSettings(TZ))]
     assert all(1 <= f.category <= 10 and f.explanation for f in first)
+    # Keys are stored in lockers: a finding about one event is keyed by its rule and that event,
+    # however the pass spells the key out (text and night findings make it inline, for speed).
+    assert all(f.key == finding_key(f.rule, 1) for f in first if f.events == (1,))
+
+
+def test_a_finding_key_is_the_sha256_of_its_rule_and_parts() -> None:
+    """The format every stored key has: changing it would make every finding in a locker new."""
+    assert finding_key("text-threat", 7) == hashlib.sha256(b"text-threat|7").hexdigest()
+    assert finding_key("bursts", "17155550001", 3) == hashlib.sha256(b"bursts|17155550001|3").hexdigest()
 
 
 # --- category 10 ------------------------------------------------------------------------------
@@ -356,3 +368,46 @@ def test_catalog_cites_only_marked_instruments() -> None:
         for key in rule.instruments:
             assert catalog.instruments[key]["mark"] in ("V1", "V2", "U")
         assert rule.explanation
+
+
+# Zones with summer time, half-hour offsets and a half-hour summer shift (Lord Howe), and none.
+CLOCK_ZONES = ("Asia/Shanghai", "Europe/London", "America/New_York", "Australia/Lord_Howe", "Asia/Kathmandu")
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    zone=st.sampled_from(CLOCK_ZONES),
+    at=st.datetimes(
+        min_value=datetime(1960, 1, 1),
+        max_value=datetime(2200, 1, 1),
+        timezones=st.sampled_from([ZoneInfo("UTC"), ZoneInfo("Europe/London"), TZ]),
+    ),
+)
+def test_local_clock_shows_what_astimezone_shows(zone: str, at: datetime) -> None:
+    from evidence.rules.timing import LocalClock, minute_text
+
+    tz = ZoneInfo(zone)
+    local = at.astimezone(tz)
+    day, seconds = LocalClock(tz).place(at)
+    assert day == local.date().isoformat()
+    assert int(seconds) == local.hour * 3600 + local.minute * 60 + local.second
+    assert LocalClock(tz).minute(at) == minute_text(local)
+
+
+def test_night_rule_across_summer_time_changes() -> None:
+    """Every minute around London's 2026 changes: the clock the rule reads is the local one."""
+    london = ZoneInfo("Europe/London")
+    base = [datetime(2026, 3, 29, tzinfo=ZoneInfo("UTC")), datetime(2026, 10, 25, tzinfo=ZoneInfo("UTC"))]
+    events = [
+        replace(ev("2026-01-01T00:00"), at=b + timedelta(minutes=m))
+        for b in base
+        for m in range(-180, 180, 7)
+    ]
+    found = apply_rules(events, [PARTY], RuleSettings(london))
+    got = {f.events[0]: f for f in found if f.rule == "night-contact"}
+    for e in events:
+        local = e.at.astimezone(london).time()
+        night = not (local.hour >= 8 and (local.hour, local.minute, local.second) <= (21, 0, 0))
+        assert (e.id in got) == night
+        if night:
+            assert f"{e.at.astimezone(london):%Y-%m-%d %H:%M}" in got[e.id].explanation
