@@ -302,7 +302,7 @@ def test_rules_never_crash_and_keys_are_stable(text: str, kind: str, direction: 
     assert [f.key for f in first] == [f.key for f in apply_rules([e], [PARTY], RuleSettings(TZ))]
     assert all(1 <= f.category <= 10 and f.explanation for f in first)
     # Keys are stored in lockers: a finding about one event is keyed by its rule and that event,
-    # however the pass spells the key out (text and night findings make it inline, for speed).
+    # whichever rule makes it.
     assert all(f.key == finding_key(f.rule, 1) for f in first if f.events == (1,))
 
 

@@ -19,7 +19,6 @@ import contextlib
 import gc
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from hashlib import sha256
 from operator import itemgetter
 from zoneinfo import ZoneInfo
 
@@ -175,7 +174,6 @@ def text_findings(
     clock = LocalClock(tz)
     offsets, days = clock.offsets, clock.days
     names: dict[str | None, str] = {}  # a few hundred numbers send hundreds of thousands of messages
-    singles: dict[str, tuple[str, ...]] = {}  # (number,): one tuple a number, not one a finding
     for e in events:
         if not e.text:
             continue
@@ -205,35 +203,10 @@ def text_findings(
         if name is None:
             name = names[e.number] = describe(e, who)
         said = SAID.get(e.kind, SAID_DEFAULT)
-        # What every finding of the event shares; each differs in its rule, key and explanation.
-        ids, number = (e.id,), e.number
-        numbers: tuple[str, ...] = ()
-        if number:
-            found = singles.get(number)
-            numbers = found if found is not None else singles.setdefault(number, (number,))
-        event_id = str(e.id)
         for hit in hits:
             rule = by_category[hit.category]
             explanation = hit_explanation(rule.explanation, hit, when, name, said)
-            # event_draft(rule, e, explanation, party, instruments[rule.id]), spelt out: two calls
-            # a finding, and a million events may make a million of them
-            yield _new_draft(
-                FindingDraft,
-                (
-                    sha256((rule.id + "|" + event_id).encode()).hexdigest(),  # finding_key(rule.id, e.id)
-                    rule.category,
-                    rule.id,
-                    rule.version,
-                    at,
-                    numbers,
-                    party,
-                    ids,
-                    explanation,
-                    rule.strength,
-                    None,
-                    instruments[rule.id],
-                ),
-            )
+            yield event_draft(rule, e, explanation, party, instruments[rule.id])
         for hit in doubted:  # a cue's words in a message the model reads as unlike a violation
             rule = by_suggestion[hit.category]
             explanation = hit_explanation(rule["doubted"], hit, when, name, said)
@@ -247,4 +220,3 @@ def text_findings(
 
 
 _BY_TIME = itemgetter(4, 1, 0)  # (at, category, key) of a FindingDraft, at C speed
-_new_draft = tuple.__new__  # FindingDraft's own __new__ is a Python function: a call a finding

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from hashlib import sha256
 from itertools import compress, repeat
 from operator import attrgetter, gt, sub
 from typing import TYPE_CHECKING
@@ -143,14 +142,11 @@ def night_findings(
     # explanation made from a template filled once per sender, kind and strength but for its time.
     strong_instruments = catalog.instrument_names(rule.instruments)
     weak_instruments = catalog.instrument_names(tuple(rule["weak_instruments"]))
-    strong_fields = (rule.category, rule.id, rule.version)
     weak_strength = rule["weak_strength"]
-    key_prefix = f"{rule.id}|"  # finding_key(rule.id, e.id), spelt out: a call a finding costs
     zone = zone_label(tz)
     clock = LocalClock(tz)
     offsets, days = clock.offsets, clock.days
     halves: dict[tuple[bool, str | None, str], tuple[str, str] | None] = {}
-    singles: dict[str, tuple[str, ...]] = {}  # (number,): one tuple a number, not one a finding
     out: list[FindingDraft] = []
     append = out.append
     for e in inbound:
@@ -186,25 +182,15 @@ def night_findings(
         )
         if e.tz_assumed:
             explanation += "（导出文件未注明时区，按本地时区推定）"
-        numbers: tuple[str, ...] = ()
-        if number:
-            found = singles.get(number)
-            numbers = found if found is not None else singles.setdefault(number, (number,))
         append(
-            _new_draft(
-                FindingDraft,
-                (
-                    sha256((key_prefix + str(e.id)).encode()).hexdigest(),
-                    *strong_fields,
-                    e.at,
-                    numbers,
-                    who.get(number or ""),
-                    (e.id,),
-                    explanation,
-                    rule.strength if strong else weak_strength,
-                    "22:00-08:00" if strong else "21:00-22:00",
-                    strong_instruments if strong else weak_instruments,
-                ),
+            event_draft(
+                rule,
+                e,
+                explanation,
+                who.get(number or ""),
+                strong_instruments if strong else weak_instruments,
+                strength=rule.strength if strong else weak_strength,
+                level="22:00-08:00" if strong else "21:00-22:00",
             )
         )
     return out
