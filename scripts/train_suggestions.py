@@ -133,10 +133,10 @@ def word_classes(path: Path = WORDS) -> dict[str, list[str]]:
 
 
 class Data:
-    """The training messages as a sparse binary matrix over a sorted feature vocabulary."""
+    """The training messages, as their feature sets, as a sparse binary matrix over a sorted
+    feature vocabulary."""
 
-    def __init__(self, texts: Sequence[str], words: WordClasses) -> None:
-        grams = [words.features(read(t)) for t in texts]
+    def __init__(self, grams: Sequence[set[str]]) -> None:
         df: Counter[str] = Counter()
         for g in grams:
             df.update(g)
@@ -250,7 +250,7 @@ def build(corpus: Path = CORPUS, log: bool = False) -> bytes:
     classes = word_classes()
     words = WordClasses(classes)
     features = [words.features(read(m.text)) for m in dev]
-    data = Data([m.text for m in dev], words)
+    data = Data(features)
     folds = np.array([fold_of(m.id) for m in dev])
     everyone = np.arange(len(dev))
     calibration = [i for i, m in enumerate(dev) if m.file in CALIBRATION]

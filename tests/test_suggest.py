@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evidence.resources import template_path
-from evidence.rules.suggest import MODEL_VERSION, Suggester, Suggestion, load_suggester, ngrams, suggested
+from evidence.rules.suggest import MODEL_VERSION, Suggester, Suggestion, judged, load_suggester, ngrams
 
 ROOT = Path(__file__).resolve().parents[1]
 CATEGORIES = {1, 4, 5, 6, 7, 8}
@@ -31,6 +31,11 @@ INNOCENT = [
     "妈，周末我回家吃饭，带点水果回去",
     "您本期账单1200元将于15日到期，请按时还款",
 ]
+
+
+def suggested(text: str, already: set[int] | frozenset[int]) -> list[Suggestion]:
+    """The shipped model's suggestions beyond `already`, as the text findings take them."""
+    return judged(text, already)[0]
 
 
 def _trainer() -> ModuleType:

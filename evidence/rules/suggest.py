@@ -50,7 +50,6 @@ __all__ = [
     "load_suggester",
     "ngrams",
     "read",
-    "suggested",
 ]
 
 MODEL_VERSION = 3
@@ -87,7 +86,6 @@ class WordClasses:
     of a normalised text (normalise drops punctuation)."""
 
     def __init__(self, classes: dict[str, list[str]]) -> None:
-        self.classes = classes
         self._automaton: Any = None
         by_word: dict[str, list[str]] = {}
         for name in sorted(classes):
@@ -194,10 +192,6 @@ class Suggester:
                 out.append(Suggestion(category, _probability(score / self.scale), reasons))
         return out, frozenset(doubted)
 
-    def suggest(self, text: str, already: Collection[int]) -> list[Suggestion]:
-        """The categories beyond `already` the model reads in a text."""
-        return self.judge(text, already)[0]
-
     def _reasons(self, normalised: str, grams: set[str], k: int) -> str:
         """The words that pushed category index k up most: the MAX_WORDS n-grams of largest
         positive weight (pairs and triples first: a single character explains little), where
@@ -250,10 +244,3 @@ def judged(text: str, raised: Collection[int]) -> tuple[list[Suggestion], frozen
     """The shipped model's suggestions beyond `raised` (what the rules raised for a text), and the
     categories of `raised` it doubts. Never call it for an official sender's message."""
     return load_suggester().judge(text, raised)
-
-
-def suggested(text: str, already: Collection[int]) -> list[Suggestion]:
-    """The categories the model reads in a text beyond `already` (what the rules raised for it),
-    each with its confidence and the words that weighed most. Never call it for an official
-    sender's message: a court's own notice is what it says."""
-    return load_suggester().suggest(text, already)
