@@ -135,6 +135,21 @@ def judge(
     }
 
 
+def with_model(
+    messages: Iterable[Message], raised: dict[str, frozenset[int]]
+) -> tuple[dict[str, frozenset[int]], dict[str, frozenset[int]]]:
+    """Given what the rules raise (`judge`), by message id: what is filed, the categories the model
+    does not doubt; and everything raised or suggested, the doubted findings and the model's
+    suggestions included (offered to the user, never filed), as evidence.rules.text_findings does.
+    An official sender's message is not read by the model."""
+    filed, offered = {}, {}
+    for m in messages:
+        suggestions, doubted = ((), frozenset()) if m.official else model_judged(m.text, raised[m.id])
+        filed[m.id] = raised[m.id] - doubted
+        offered[m.id] = raised[m.id] | {s.category for s in suggestions}
+    return filed, offered
+
+
 @dataclass(frozen=True)
 class Score:
     labelled: int
@@ -270,10 +285,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     catalog = load_catalog()
     names = {r.category: r.id for r in catalog.rules.values() if r.id.startswith("text-")}
     raised = judge(chosen, catalog)
-    # The model doubts some of the rules' findings (offered to the user instead of filed) and
-    # suggests categories they missed (never filed either): as evidence.rules.text_findings does.
-    model = {m.id: ((), frozenset()) if m.official else model_judged(m.text, raised[m.id]) for m in chosen}
-    filed = {m.id: raised[m.id] - model[m.id][1] for m in chosen}
+    filed, suggested_too = with_model(chosen, raised)
     print()
     print("filed (the rules' findings the model does not doubt):")
     print_table(chosen, filed, names)
@@ -282,7 +294,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     print_table(chosen, raised, names)
     # Counted as raised, the doubted findings and the suggestions show what a user who confirms
     # the right ones and dismisses the rest would end with, and what it costs them.
-    suggested_too = {m.id: raised[m.id] | {s.category for s in model[m.id][0]} for m in chosen}
     print()
     print(
         "with everything offered to the user counted as raised (the doubted findings and the model's"
