@@ -1068,15 +1068,7 @@ class TextJudge:
         """The hits to file, the hits the statistical model doubts (evidence.rules.suggest: offered
         to the user to confirm, never filed) and, for a sender that is not official, the
         categories the model suggests beyond the hits (likewise only offered)."""
-        # _entry's look-up spelt out: this runs once per collector's message, a million times
-        key = (masked_key(text), official_sender, known_collector)
-        entry = self._masked.get(key)
-        if entry is None:
-            hits, entry = self._entry(text, official_sender, known_collector)
-        else:
-            hits = entry[1]
-            if hits and text != entry[0]:
-                hits = [h.moved_to(text) for h in hits]
+        hits, entry = self._entry(text, official_sender, known_collector)
         if official_sender:
             return hits, [], ()
         found = entry[2]
