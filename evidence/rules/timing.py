@@ -309,14 +309,17 @@ class LocalClock:
         ts = at.timestamp()
         # A time already in the zone is shown as it is written, as astimezone shows it: a time in
         # the hour skipped when summer time starts is not moved to the next.
-        offset = None if at.tzinfo is self.tz else self.offsets.get(ts // 3600)
-        if offset is None:
-            offset = None if at.tzinfo is self.tz else self._learn(ts // 3600)
+        offset = None
+        if at.tzinfo is not self.tz:
+            hour = ts // 3600
+            offset = self.offsets.get(hour)
             if offset is None:
-                local = at.astimezone(self.tz)
-                return local.date().isoformat(), (
-                    local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6
-                )
+                offset = self._learn(hour)
+        if offset is None:
+            local = at.astimezone(self.tz)
+            return local.date().isoformat(), (
+                local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6
+            )
         ts += offset
         n = int(ts // 86400)
         return self.day(n), ts - n * 86400
